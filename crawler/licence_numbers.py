@@ -1,0 +1,121 @@
+"""Licence numbers (经营许可证编号): one grammar shared by the document parser and the footer check.
+
+A number is either new style, ``[province]category[.category…]-8 digits`` (``京B2-20252223``,
+cross-regional ``B2-20180123``, combined ``A2.B1.B2-20090003``), or old style
+``province ICP证 digits 号`` (``京ICP证030173号``). Pages and OCR write them with full-width
+characters, odd dashes and spaces; the canonical form is half-width with no spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+#: One-character province abbreviations used by the provincial communications bureaus
+#: (both the common and the alternative forms: 贵/黔, 云/滇, 陕/秦, 甘/陇, 川/蜀).
+PROVINCES = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川蜀贵黔云滇藏陕秦甘陇青宁新"
+
+#: Every dash-like character seen in footers and OCR output; all mean "-".
+DASHES = "-‐‑‒–—―−－﹣﹘⁃─━"  # not 一: OCR of 一 is a real ideograph far more often
+
+_DASH_TABLE = str.maketrans({c: "-" for c in DASHES})
+_SPACE_RE = re.compile(r"\s+")
+
+_PROV = f"[{PROVINCES}]"
+_CAT = r"[AB]\s?[1-4]"
+NEW_STYLE = (
+    rf"(?<![A-Za-z0-9])(?:(?P<prov>{_PROV})\s*)?"
+    rf"(?P<cats>{_CAT}(?:\s*[.·]\s*{_CAT})*)\s*-\s*"
+    r"(?P<serial>(?:\d\s?){7}\d)(?!\s?\d)"
+)
+OLD_STYLE = rf"(?P<oprov>{_PROV})\s*ICP\s*证\s*(?P<oserial>(?:\d\s?){{5,7}}\d)(?!\s?\d)(?:\s*号)?"
+NUMBER_RE = re.compile(f"{NEW_STYLE}|{OLD_STYLE}", re.IGNORECASE)
+_FULL_RE = re.compile(rf"\s*(?:{NEW_STYLE}|{OLD_STYLE})\s*", re.IGNORECASE)
+
+
+class InvalidLicenceNumber(ValueError):
+    """Raised with the offending text, so a CLI can name the bad input."""
+
+
+@dataclass(frozen=True)
+class LicenceNumber:
+    province: str
+    categories: tuple[str, ...]
+    serial: str
+    old_style: bool = False
+
+    @property
+    def canonical(self) -> str:
+        if self.old_style:
+            return f"{self.province}ICP证{self.serial}号"
+        return f"{self.province}{'.'.join(self.categories)}-{self.serial}"
+
+    def __str__(self) -> str:
+        return self.canonical
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → half-width, U+3000 → space) and every dash as ``-``."""
+    return unicodedata.normalize("NFKC", text).translate(_DASH_TABLE)
+
+
+def _squash(s: str) -> str:
+    return _SPACE_RE.sub("", s)
+
+
+def _from_match(m: re.Match[str]) -> LicenceNumber:
+    if m.group("oserial"):
+        return LicenceNumber(m.group("oprov"), ("ICP",), _squash(m.group("oserial")), True)
+    cats = tuple(_squash(c).upper() for c in re.split(r"[.·]", m.group("cats")))
+    return LicenceNumber(m.group("prov") or "", cats, _squash(m.group("serial")))
+
+
+@dataclass(frozen=True)
+class NumberMatch:
+    number: LicenceNumber
+    start: int
+    end: int
+    raw: str
+
+
+def find_numbers(text: str) -> Iterator[NumberMatch]:
+    """Every licence number in already-:func:`normalise`d text, with its span."""
+    for m in NUMBER_RE.finditer(text):
+        yield NumberMatch(_from_match(m), m.start(), m.end(), m.group(0))
+
+
+def parse_number(text: str) -> LicenceNumber:
+    """The number written in ``text`` (and nothing else), or :class:`InvalidLicenceNumber`."""
+    m = _FULL_RE.fullmatch(normalise(text).replace("**", ""))
+    if not m:
+        raise InvalidLicenceNumber(
+            f"{text!r} is not a licence number (expected e.g. 京B2-20252223, B2-20180123, "
+            "A2.B1.B2-20090003 or 京ICP证030173号)"
+        )
+    return _from_match(m)
+
+
+def canonical(text: str) -> str:
+    return parse_number(text).canonical
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: a transposition of neighbours counts as one edit."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def is_near_miss(shown: str, expected: str) -> bool:
+    """A typo of the expected number (≤ 2 edits), not someone else's number."""
+    return shown != expected and edit_distance(shown, expected) <= 2

@@ -1,0 +1,178 @@
+"""Licences and their domains in SQLite: save a parsed document, add or remove manual domains,
+and read licences back as the JSON objects scripts rely on (see docs/schema.md).
+
+History is never deleted: a domain a new licence version no longer lists is marked inactive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler.domains import Host
+from crawler.licence_parser import Licence
+from crawler.validity import licence_status
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _licence_row(licence: Licence) -> dict[str, Any]:
+    return {
+        "license_no": licence.license_no,
+        "company": licence.company,
+        "legal_rep": licence.legal_rep,
+        "issued_on": licence.issued_on.isoformat() if licence.issued_on else None,
+        "expires_on": licence.expires_on.isoformat() if licence.expires_on else None,
+        "issued_raw": licence.issued_raw,
+        "expires_raw": licence.expires_raw,
+        "services": json.dumps([asdict(s) for s in licence.services], ensure_ascii=False),
+        "warnings": json.dumps(list(licence.warnings), ensure_ascii=False),
+    }
+
+
+def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) -> str:
+    """Store one parsed document; returns ``new``, ``updated`` or ``unchanged``."""
+    row = _licence_row(licence)
+    stamp = now()
+    with db.conn:
+        existing = next(db["licenses"].rows_where("license_no = ?", [licence.license_no]), None)
+        listed_now = {
+            (d["host"], d["registrable_domain"], d["site_name"], d["server_location"],
+                        d["access_provider"], d["services"])
+            for d in db["domains"].rows_where(
+                "license_no = ? AND source = 'document' AND active", [licence.license_no]
+            )
+        }
+        wanted = {
+            (w.host, w.registrable_domain, w.site_name, w.server_location,
+                        w.access_provider, json.dumps(list(w.services)))
+            for w in licence.websites
+        }
+        if existing and all(existing[k] == v for k, v in row.items()) and listed_now == wanted:
+            return "unchanged"
+        db["licenses"].upsert(
+            {**row, "source_file": source_file, "content_sha256": sha256,
+             "loaded_at": existing["loaded_at"] if existing else stamp, "updated_at": stamp},
+            pk="license_no",
+        )
+        db["license_documents"].insert(
+            {"license_no": licence.license_no, "content_sha256": sha256,
+             "source_file": source_file, "loaded_at": stamp}
+        )
+        listed = {w.host for w in licence.websites}
+        for website in licence.websites:
+            _upsert_domain(
+                db, licence.license_no, Host(website.host, website.registrable_domain), "document",
+                stamp,
+                site_name=website.site_name,
+                server_location=website.server_location,
+                access_provider=website.access_provider,
+                services=json.dumps(list(website.services)),
+            )
+        for d in db["domains"].rows_where(
+            "license_no = ? AND source = 'document' AND active", [licence.license_no]
+        ):
+            if d["host"] not in listed:
+                db["domains"].update(d["id"], {"active": 0, "removed_at": stamp})
+    return "updated" if existing else "new"
+
+
+def _upsert_domain(
+    db: Database, license_no: str, host: Host, source: str, stamp: str, **fields: Any
+) -> bool:
+    """Insert or re-activate a domain; returns whether anything changed."""
+    existing = next(
+        db["domains"].rows_where("license_no = ? AND host = ?", [license_no, host.host]), None
+    )
+    values = {"registrable_domain": host.registrable_domain, "active": 1, "removed_at": None,
+              **fields}
+    if existing is None:
+        db["domains"].insert(
+            {"license_no": license_no, "host": host.host, "source": source, "added_at": stamp,
+             "services": "[]", **values}
+        )
+        return True
+    if source == "document":
+        values["source"] = "document"  # the document now lists what a user added by hand
+    changed = {k: v for k, v in values.items() if existing[k] != v}
+    if changed:
+        db["domains"].update(existing["id"], changed)
+    return bool(changed)
+
+
+class UnknownLicence(LookupError):
+    pass
+
+
+def _require_licence(db: Database, license_no: str) -> None:
+    if not db["licenses"].count_where("license_no = ?", [license_no]):
+        raise UnknownLicence(f"licence {license_no} is not in the database (load it first)")
+
+
+def add_manual_domains(db: Database, license_no: str, hosts: list[Host]) -> list[str]:
+    """Websites a user knows but the document does not list; returns the hosts that changed."""
+    _require_licence(db, license_no)
+    stamp = now()
+    with db.conn:
+        return [h.host for h in hosts if _upsert_domain(db, license_no, h, "manual", stamp)]
+
+
+def remove_domains(db: Database, license_no: str, hosts: list[Host]) -> list[str]:
+    """Mark domains inactive (kept for their history); returns the hosts that changed."""
+    _require_licence(db, license_no)
+    stamp = now()
+    changed = []
+    with db.conn:
+        for h in hosts:
+            for d in db["domains"].rows_where(
+                "license_no = ? AND host = ? AND active", [license_no, h.host]
+            ):
+                db["domains"].update(d["id"], {"active": 0, "removed_at": stamp})
+                changed.append(h.host)
+    return changed
+
+
+def licence_json(db: Database, row: dict[str, Any], today: date) -> dict[str, Any]:
+    """The stable JSON object of one licence (``licenses show/list --json``)."""
+    expires = date.fromisoformat(row["expires_on"]) if row["expires_on"] else None
+    domains = [
+        {
+            "host": d["host"],
+            "registrable_domain": d["registrable_domain"],
+            "site_name": d["site_name"],
+            "server_location": d["server_location"],
+            "access_provider": d["access_provider"],
+            "services": json.loads(d["services"]),
+            "source": d["source"],
+            "active": bool(d["active"]),
+        }
+        for d in db["domains"].rows_where("license_no = ?", [row["license_no"]], order_by="id")
+    ]
+    return {
+        "license_no": row["license_no"],
+        "company": row["company"],
+        "legal_rep": row["legal_rep"],
+        "issued_on": row["issued_on"],
+        "expires_on": row["expires_on"],
+        "issued_raw": row["issued_raw"],
+        "expires_raw": row["expires_raw"],
+        "status": licence_status(expires, today),
+        "services": json.loads(row["services"]),
+        "domains": domains,
+        "warnings": json.loads(row["warnings"]),
+        "source_file": row["source_file"],
+    }
+
+
+def licences_json(db: Database, today: date, license_no: str | None = None) -> list[dict]:
+    where, args = ("license_no = ?", [license_no]) if license_no else (None, [])
+    return [
+        licence_json(db, row, today)
+        for row in db["licenses"].rows_where(where, args, order_by="license_no")
+    ]
