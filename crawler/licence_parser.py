@@ -246,11 +246,13 @@ def _lines(text: str) -> list[str]:
             if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells):
                 continue
             fields = [_field_of(c) for c in cells]
-            if header is None and sum(f in _SITE_FIELDS for f in fields) >= 2:
+            if header is None and sum(f is not None for f in fields) >= 2:
                 header = fields
                 continue
             if header is not None and len(cells) == len(header):
-                out += [f"{_LABEL_TEXT[f]}:{c}" for f, c in zip(header, cells) if f and c]
+                out += [
+                    f"{_LABEL_TEXT[f]}:{c}" for f, c in zip(header, cells, strict=True) if f and c
+                ]
             elif len(cells) >= 2 and fields[0]:
                 out.append(f"{cells[0]}:{' '.join(cells[1:])}")
             else:
@@ -351,6 +353,12 @@ class _Reader:
             i += 1
 
 
+def _ocr_letters(m: re.Match[str]) -> bool:
+    """Whether a loosely matched number has letters where digits belong (2O19, l)."""
+    digits = m["serial"] + "".join(re.findall(r"[AB]\s?(.)", m["cats"]))
+    return any(not (c.isdigit() or c.isspace()) for c in digits)
+
+
 def _vote_number(text: str, warnings: list[str]) -> str:
     """The licence number the document's clean occurrences agree on; damaged copies warn."""
     clean: Counter[str] = Counter()
@@ -370,14 +378,9 @@ def _vote_number(text: str, warnings: list[str]) -> str:
                 f"read as {owners[0]} like the other occurrences"
             )
             del clean[number]
-    damaged = [
-        m.group(0)
-        for m in _LOOSE_NUMBER.finditer(text)
-        if not any(find_numbers(m.group(0))) or m.group(0) != m.group(0).translate(_OCR_DIGITS)
-        and re.search(r"[A-Za-z|]", m["serial"] + m["cats"][1:])
-    ]
+    damaged = [m for m in _LOOSE_NUMBER.finditer(text) if _ocr_letters(m)]
     if not clean:
-        seen = damaged + provinceless
+        seen = [m.group(0) for m in damaged] + provinceless
         if seen:
             raise NotALicence(
                 f"licence number unreadable: only OCR-damaged copies found ({', '.join(seen)})"
@@ -395,12 +398,12 @@ def _vote_number(text: str, warnings: list[str]) -> str:
             f"licence number: occurrence {raw!r} lost its province character to OCR; "
             f"the other occurrences agree on {winner}"
         )
-    for raw in damaged:
-        repaired = re.sub(r"\s+", "", raw.translate(_OCR_DIGITS))
-        verdict = "agrees with" if winner.endswith(repaired.lstrip(PROVINCES)) else "differs from"
+    for m in damaged:
+        repaired = re.sub(r"\s+", "", m["serial"].translate(_OCR_DIGITS))
+        relation = "agrees with" if winner.rsplit("-", 1)[-1] == repaired else "differs from"
         warnings.append(
-            f"licence number: occurrence {raw!r} is damaged by OCR (letters for digits); "
-            f"it {verdict} {winner}, which the other occurrences agree on"
+            f"licence number: occurrence {m.group(0)!r} is damaged by OCR (letters for digits); "
+            f"it {relation} {winner}, which the other occurrences agree on"
         )
     return winner
 
@@ -514,5 +517,3 @@ def parse_licence(data: bytes | str) -> Licence:
         websites=websites,
         warnings=tuple(dict.fromkeys(warnings)),
     )
-
-

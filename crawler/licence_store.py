@@ -43,32 +43,56 @@ def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) 
     with db.conn:
         existing = next(db["licenses"].rows_where("license_no = ?", [licence.license_no]), None)
         listed_now = {
-            (d["host"], d["registrable_domain"], d["site_name"], d["server_location"],
-                        d["access_provider"], d["services"])
+            (
+                d["host"],
+                d["registrable_domain"],
+                d["site_name"],
+                d["server_location"],
+                d["access_provider"],
+                d["services"],
+            )
             for d in db["domains"].rows_where(
                 "license_no = ? AND source = 'document' AND active", [licence.license_no]
             )
         }
         wanted = {
-            (w.host, w.registrable_domain, w.site_name, w.server_location,
-                        w.access_provider, json.dumps(list(w.services)))
+            (
+                w.host,
+                w.registrable_domain,
+                w.site_name,
+                w.server_location,
+                w.access_provider,
+                json.dumps(list(w.services)),
+            )
             for w in licence.websites
         }
         if existing and all(existing[k] == v for k, v in row.items()) and listed_now == wanted:
             return "unchanged"
         db["licenses"].upsert(
-            {**row, "source_file": source_file, "content_sha256": sha256,
-             "loaded_at": existing["loaded_at"] if existing else stamp, "updated_at": stamp},
+            {
+                **row,
+                "source_file": source_file,
+                "content_sha256": sha256,
+                "loaded_at": existing["loaded_at"] if existing else stamp,
+                "updated_at": stamp,
+            },
             pk="license_no",
         )
         db["license_documents"].insert(
-            {"license_no": licence.license_no, "content_sha256": sha256,
-             "source_file": source_file, "loaded_at": stamp}
+            {
+                "license_no": licence.license_no,
+                "content_sha256": sha256,
+                "source_file": source_file,
+                "loaded_at": stamp,
+            }
         )
         listed = {w.host for w in licence.websites}
         for website in licence.websites:
             _upsert_domain(
-                db, licence.license_no, Host(website.host, website.registrable_domain), "document",
+                db,
+                licence.license_no,
+                Host(website.host, website.registrable_domain),
+                "document",
                 stamp,
                 site_name=website.site_name,
                 server_location=website.server_location,
@@ -90,12 +114,22 @@ def _upsert_domain(
     existing = next(
         db["domains"].rows_where("license_no = ? AND host = ?", [license_no, host.host]), None
     )
-    values = {"registrable_domain": host.registrable_domain, "active": 1, "removed_at": None,
-              **fields}
+    values = {
+        "registrable_domain": host.registrable_domain,
+        "active": 1,
+        "removed_at": None,
+        **fields,
+    }
     if existing is None:
         db["domains"].insert(
-            {"license_no": license_no, "host": host.host, "source": source, "added_at": stamp,
-             "services": "[]", **values}
+            {
+                "license_no": license_no,
+                "host": host.host,
+                "source": source,
+                "added_at": stamp,
+                "services": "[]",
+                **values,
+            }
         )
         return True
     if source == "document":

@@ -1,0 +1,33 @@
+# `make test` and `make demo` work on a fresh machine with nothing but Python 3.11+:
+# they create .venv when missing and install the project into it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo-output
+
+.PHONY: test demo lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: $(VENV)/.installed
+	mkdir -p $(DEMO)
+	$(BIN)/icpwatch --db $(DEMO)/icpwatch.db licenses load examples/licenses
+	$(BIN)/icpwatch --db $(DEMO)/icpwatch.db licenses list
+	@echo "Database: $(DEMO)/icpwatch.db  (try: sqlite3 $(DEMO)/icpwatch.db 'select * from license_status')"
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/check_speed.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache *.egg-info
