@@ -64,3 +64,9 @@ def normalise_host(token: str) -> Host:
 def split_domains(field: str) -> list[str]:
     """The tokens of a 网站域名 field: split on 、，,；; spaces and line breaks."""
     return [t for t in _SEPARATORS.split(unicodedata.normalize("NFKC", field)) if t]
+
+
+def homepage_urls(host: str) -> list[str]:
+    """Where a licensed site's homepage may answer, in the order a crawl tries them."""
+    hosts = [host] if host.startswith("www.") else [host, f"www.{host}"]
+    return [f"{scheme}://{h}/" for h in hosts for scheme in ("https", "http")]

@@ -77,5 +77,76 @@ def m001_licences_and_domains(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_runs_and_checks(db: Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "options": str,
+            "version": str,
+            "targets": int,
+            "counts": str,
+            "resumed_from": int,
+            "pid": int,
+            "error": str,
+        },
+        pk="id",
+        not_null={"started_at", "status", "options", "version", "counts"},
+        foreign_keys=[("resumed_from", "runs", "id")],
+    )
+    db["checks"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "domain_id": int,
+            "license_no": str,
+            "host": str,
+            "verdict": str,
+            "near_miss": int,
+            "offsite_redirect": int,
+            "start_url": str,
+            "final_url": str,
+            "http_status": int,
+            "error": str,
+            "attempts": str,
+            "displayed": str,
+            "evidence_snippet": str,
+            "evidence_path": str,
+            "evidence": str,
+            "filings": str,
+            "police_filings": str,
+            "miit_link": int,
+            "company_shown": int,
+            "notes": str,
+            "content_sha256": str,
+            "size": int,
+            "encoding": str,
+            "elapsed_ms": int,
+            "checked_at": str,
+        },
+        pk="id",
+        not_null={"run_id", "domain_id", "license_no", "host", "verdict", "checked_at"},
+        foreign_keys=[("run_id", "runs", "id"), ("domain_id", "domains", "id")],
+    )
+    db["checks"].create_index(["run_id", "domain_id"], unique=True)
+    db["checks"].create_index(["domain_id", "id"])
+    db["checks"].create_index(["verdict"])
+    db.create_view(
+        "latest_checks",
+        """
+        SELECT c.*, d.active AS domain_active
+          FROM checks c JOIN domains d ON d.id = c.domain_id
+         WHERE c.id IN (SELECT max(id) FROM checks GROUP BY domain_id)
+        """,
+    )
+    db.create_view(
+        "noncompliant",
+        "SELECT * FROM latest_checks WHERE verdict != 'compliant' AND domain_active",
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

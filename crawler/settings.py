@@ -1,8 +1,51 @@
-"""Scrapy settings for icpwatch (``scrapy crawl homepages`` from the project folder)."""
+"""Scrapy settings for icpwatch (``scrapy crawl homepages`` from the project folder).
+
+Tuned for one page per host over many hosts: bounded per-host concurrency with AutoThrottle,
+short timeouts, few retries of transient errors only, and a size cap that also holds for
+decompressed bodies. ``icpwatch crawl`` overrides some of these from its options.
+"""
 
 from crawler import __version__
 
 BOT_NAME = "icpwatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+
+# The database; Scrapyd jobs pass ``-d db=/path`` (spider argument) instead.
+ICPWATCH_DB = None
+ICPWATCH_ALLOW_PRIVATE = False
+ICPWATCH_BATCH_SIZE = 200
+ICPWATCH_BATCH_SECONDS = 2.0
+ICPWATCH_PROGRESS_INTERVAL = 10.0
+
 USER_AGENT = f"icpwatch/{__version__} (licence display check; +https://pypi.org/project/icpwatch/)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 20
+DNS_TIMEOUT = 10
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also caps decompressed bodies (gzip bombs)
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [500, 503, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = True
+METAREFRESH_MAXDELAY = 30
+HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages reach the spider: they are findings too
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {"crawler.download_guard.DownloadGuard": 760}
+ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}
+EXTENSIONS = {"crawler.progress.Progress": 500}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

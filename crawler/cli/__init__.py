@@ -27,6 +27,7 @@ def main(ctx: click.Context, db: str) -> None:
 
 # Sub-commands register after ``main`` exists: they import nothing from this module but it.
 from crawler.cli.check_html import check_html  # noqa: E402
+from crawler.cli.crawl import crawl  # noqa: E402
 from crawler.cli.domains import domains  # noqa: E402
 from crawler.cli.licenses import licenses  # noqa: E402
 
@@ -34,3 +35,4 @@ main.add_command(licenses)
 main.add_command(licenses, "licences")
 main.add_command(domains)
 main.add_command(check_html)
+main.add_command(crawl)

@@ -1,0 +1,82 @@
+"""The item a homepage check yields: one future ``checks`` row (see docs/schema.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.crawl_run import Target
+from crawler.licence_store import now
+from crawler.page_outcome import Outcome
+
+
+@dataclass
+class CheckItem:
+    domain_id: int
+    license_no: str
+    host: str
+    verdict: str
+    near_miss: int
+    offsite_redirect: int
+    start_url: str
+    final_url: str | None
+    http_status: int | None
+    error: str | None
+    attempts: str
+    displayed: str
+    evidence_snippet: str | None
+    evidence_path: str | None
+    evidence: str
+    filings: str
+    police_filings: str
+    miit_link: int | None
+    company_shown: int | None
+    notes: str
+    content_sha256: str | None
+    size: int | None
+    encoding: str | None
+    elapsed_ms: int
+    checked_at: str
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def check_item(
+    target: Target, outcome: Outcome, attempts: list[dict[str, Any]], elapsed_ms: int
+) -> CheckItem:
+    """Flatten an outcome into the row; the Finding's own JSON keeps every detail."""
+    finding = outcome.finding.to_dict() if outcome.finding else {}
+    displayed = finding.get("displayed", [])
+    shown = next((e for e in displayed if e.get("canonical") == target.license_no), None)
+    first = shown or (displayed[0] if displayed else None)
+    return CheckItem(
+        domain_id=target.domain_id,
+        license_no=target.license_no,
+        host=target.host,
+        verdict=outcome.verdict,
+        near_miss=int(bool(finding.get("near_miss"))),
+        offsite_redirect=int(outcome.offsite_redirect),
+        start_url=attempts[0]["url"] if attempts else f"https://{target.host}/",
+        final_url=outcome.final_url,
+        http_status=outcome.http_status,
+        error=outcome.error,
+        attempts=_json(attempts),
+        displayed=_json(sorted({e.get("canonical") for e in displayed})),
+        evidence_snippet=first.get("snippet") if first else None,
+        evidence_path=first.get("path") if first else None,
+        evidence=_json({"displayed": displayed, "hidden": finding.get("hidden", []),
+                        "label_links": finding.get("label_links", [])}),
+        filings=_json(finding.get("filings", [])),
+        police_filings=_json(finding.get("police_filings", [])),
+        miit_link=int(finding["miit_link"]) if "miit_link" in finding else None,
+        company_shown=int(finding["company_shown"]) if "company_shown" in finding else None,
+        notes=_json(finding.get("notes", [])),
+        content_sha256=outcome.content_sha256,
+        size=outcome.size,
+        encoding=finding.get("encoding"),
+        elapsed_ms=elapsed_ms,
+        checked_at=now(),
+    )

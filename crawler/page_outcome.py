@@ -1,0 +1,150 @@
+"""What a crawl concludes from a fetched homepage or a failed fetch: the crawl-level verdicts
+(``unreachable``, ``http_error``, ``blocked``, ``not_html``) around the footer check's.
+
+Pure functions over plain values, so every rule is tested with tables; the spider only gathers
+the facts (status, headers, body, exception name) and calls these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crawler.footer_check import Finding, check_page
+
+CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
+
+#: Markers of anti-bot / WAF challenge pages (Cloudflare, Aliyun, Tencent, Baidu, Jiasule, generic
+#: Chinese slider / captcha pages). Only searched in small pages: a challenge page is a stub.
+CHALLENGE_RE = re.compile(
+    r"__cf_chl|cf-browser-verification|challenge-platform|cf_chl_opt|Attention Required! \| Cloudflare"
+    r"|acw_sc__v2|acw_tc|_waf_|aliyun_waf|errors\.aliyun\.com|TencentCloud WAF|waf\.tencent"
+    r"|jiasule|__jsl_clearance|yunsuo_session|safedog|安全验证|滑动验证|人机验证|访问验证"
+    r"|请完成下方验证|您的访问被拦截|访问被拒绝|网站防火墙|WAF拦截|captcha",
+    re.IGNORECASE,
+)
+CHALLENGE_MAX_BYTES = 64 * 1024
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|script)",
+                         re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: str
+    error: str | None = None
+    finding: Finding | None = None
+    offsite_redirect: bool = False
+    http_status: int | None = None
+    final_url: str | None = None
+    content_sha256: str | None = None
+    size: int | None = None
+
+
+def host_of(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def is_offsite(url: str, licensed_hosts: frozenset[str]) -> bool:
+    """Whether ``url`` left the licence's websites (``www.`` of a licensed host is the same)."""
+    return host_of(url) not in licensed_hosts
+
+
+def is_challenge(status: int, body: bytes) -> bool:
+    if len(body) > CHALLENGE_MAX_BYTES and status < 400:
+        return False
+    head = body[:CHALLENGE_MAX_BYTES].decode("utf-8", "replace")
+    return bool(CHALLENGE_RE.search(head))
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in HTML_TYPES:
+        return True
+    # A missing or generic type: sniff like a browser would.
+    return media in ("", "text/plain", "application/octet-stream") and bool(
+        _HTML_SNIFF.match(body[:1024])
+    )
+
+
+def assess_page(
+    *,
+    expected: str,
+    company: str | None,
+    url: str,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    encoding: str | None,
+    licensed_hosts: frozenset[str],
+) -> Outcome:
+    """A page was fetched: classify it, and run the footer check when there is a page to judge."""
+    facts = {
+        "http_status": status,
+        "final_url": url,
+        "offsite_redirect": is_offsite(url, licensed_hosts),
+        "content_sha256": hashlib.sha256(body).hexdigest(),
+        "size": len(body),
+    }
+    if status in (401, 403, 429, 503) or status < 400:
+        if is_challenge(status, body):
+            return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
+    if status >= 400:
+        return Outcome("http_error", f"HTTP {status}", **facts)
+    if not body.strip():
+        return Outcome("not_html", "empty body", **facts)
+    if not is_html(content_type, body):
+        return Outcome("not_html", f"content type {content_type or 'unknown'}", **facts)
+    finding = check_page(body, expected, company=company, encoding=encoding, url=url)
+    return Outcome(finding.verdict, None, finding, **facts)
+
+
+#: Exception class names (Twisted, Scrapy, ours) → (verdict, reason).
+_FAILURES = {
+    "DNSLookupError": ("unreachable", "DNS lookup failed"),
+    "ConnectionRefusedError": ("unreachable", "connection refused"),
+    "ConnectError": ("unreachable", "connection failed"),
+    "NoRouteError": ("unreachable", "no route to host"),
+    "ConnectionLost": ("unreachable", "connection reset or lost"),
+    "ConnectionDone": ("unreachable", "connection closed before a response"),
+    "ResponseNeverReceived": ("unreachable", "connection reset or closed before a response"),
+    "ResponseFailed": ("unreachable", "response failed mid-transfer"),
+    "TimeoutError": ("unreachable", "timed out"),
+    "TCPTimedOutError": ("unreachable", "timed out"),
+    "UserTimeoutError": ("unreachable", "timed out"),
+    "TunnelError": ("unreachable", "proxy refused the HTTPS tunnel (CONNECT)"),
+    "SSLError": ("unreachable", "TLS handshake failed"),
+    "Error": ("unreachable", "TLS failure"),
+    "PrivateAddress": ("unreachable", "resolves to a private or local address"),
+    "DownloadTooLarge": ("unreachable", "response larger than the size cap"),
+    "RobotsDisallowed": ("blocked", "disallowed by robots.txt"),
+    "TooManyRedirects": ("http_error", "too many redirects"),
+}
+
+
+#: Scrapy reports several distinct failures as IgnoreRequest / CancelledError with a message.
+_BY_MESSAGE = (
+    ("robots.txt", "RobotsDisallowed"),
+    ("redirections", "TooManyRedirects"),
+    ("max size", "DownloadTooLarge"),
+    ("maxsize", "DownloadTooLarge"),
+    ("larger than", "DownloadTooLarge"),
+)
+
+
+def failure_kind(error_class: str, message: str) -> str:
+    if error_class in ("IgnoreRequest", "CancelledError"):
+        lowered = message.lower()
+        return next((kind for text, kind in _BY_MESSAGE if text in lowered), error_class)
+    return error_class
+
+
+def assess_failure(error_class: str, message: str) -> Outcome:
+    """A fetch that produced no page. Unknown failures are ``unreachable`` with their message."""
+    kind = failure_kind(error_class, message)
+    verdict, reason = _FAILURES.get(kind, ("unreachable", kind))
+    detail = message.strip().splitlines()[0][:200] if message.strip() else ""
+    return Outcome(verdict, f"{reason}: {detail}" if detail and detail != reason else reason)

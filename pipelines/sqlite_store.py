@@ -1,0 +1,86 @@
+"""The SQLite pipeline: settings → open the run → batch the items → finish the run.
+
+It owns the run's lifecycle (lock, ``runs`` row, targets handed to the spider) because a crawl
+started the Scrapy way (``scrapy crawl homepages``, Scrapyd) must behave exactly like
+``icpwatch crawl``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.crawl_run import CrawlRun
+from crawler.items import CheckItem
+
+#: Close reasons that mean "stopped from outside" (Ctrl-C, SIGTERM, Scrapyd's cancel).
+INTERRUPTED_REASONS = ("shutdown", "cancelled")
+
+
+class SQLitePipeline:
+    def __init__(
+        self, crawler: Crawler, db_path: str | None, batch_size: int, batch_seconds: float
+    ) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.run: CrawlRun | None = None
+        self.pending: list[dict] = []
+        self.flushed_at = time.monotonic()
+        self.summary: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            settings.get("ICPWATCH_DB"),
+            settings.getint("ICPWATCH_BATCH_SIZE", 200),
+            settings.getfloat("ICPWATCH_BATCH_SECONDS", 2.0),
+        )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        db_path = getattr(spider, "db", None) or self.db_path
+        if not db_path:
+            raise NotConfigured(
+                "icpwatch: no database given: set ICPWATCH_DB or pass the spider argument db=PATH"
+            )
+        self.run = CrawlRun.open(db_path, spider.crawl_options)
+        spider.crawl_run = self.run
+        spider.logger.info(
+            "run %s: %s domain(s) to check in %s", self.run.run_id, len(self.run.targets), db_path
+        )
+
+    def process_item(self, item: CheckItem) -> CheckItem:
+        self.pending.append(asdict(item))
+        if len(self.pending) >= self.batch_size or (
+            time.monotonic() - self.flushed_at >= self.batch_seconds
+        ):
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        self.run.save(self.pending)
+        self.pending = []
+        self.flushed_at = time.monotonic()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.run is None:
+            return
+        self.flush()
+        status = (
+            "finished" if reason == "finished"
+            else "interrupted" if reason in INTERRUPTED_REASONS
+            else "failed"
+        )
+        self.summary = self.run.finish(status, None if status == "finished" else reason)
+        spider.crawler.stats.set_value("icpwatch/run_id", self.run.run_id)
+        spider.crawler.stats.set_value("icpwatch/run_status", status)
