@@ -1,14 +1,18 @@
-"""Downloader middleware: refuse hosts that resolve to non-public addresses, and time attempts.
+"""Downloader middleware: every request through the crawl's proxy, no request to a private
+address, and a timestamp for each attempt.
 
-A licence may list a domain that points at 127.0.0.1 or an intranet address; fetching it would
-make icpwatch a probe of the machine's own network. Through a proxy the proxy resolves names, so
-the check applies to direct connections only. ``--allow-private`` turns it off.
+The proxy is set here rather than on the spider's requests so robots.txt requests (built by
+Scrapy's robots middleware) take it too. A licence may list a domain that points at 127.0.0.1
+or an intranet address; fetching it would make icpwatch a probe of the machine's own network.
+Through a proxy the proxy resolves names, so that check applies to direct connections only.
+``--allow-private`` turns it off. Runs just before HttpProxyMiddleware (750).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
+from urllib.request import getproxies
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -28,18 +32,24 @@ def is_public(address: str) -> bool:
 
 
 class DownloadGuard:
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.allow_private = crawler.settings.getbool("ICPWATCH_ALLOW_PRIVATE")
+        self.env_proxies = getproxies()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DownloadGuard:
-        return cls(crawler.settings.getbool("ICPWATCH_ALLOW_PRIVATE"))
+        return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
         request.meta["icpwatch_sent"] = time.monotonic()
-        if self.allow_private or request.meta.get("proxy"):
+        proxy = getattr(self.crawler.spider, "proxy", None)
+        if proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = proxy
+        url = urlparse_cached(request)
+        if self.allow_private or request.meta.get("proxy") or url.scheme in self.env_proxies:
             return
-        host = urlparse_cached(request).hostname or ""
+        host = url.hostname or ""
         try:
             ipaddress.ip_address(host)
             address = host

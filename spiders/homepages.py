@@ -62,13 +62,11 @@ class HomepagesSpider(scrapy.Spider):
     def _request(
         self, target: Target, index: int, attempts: list[dict], started: float
     ) -> scrapy.Request:
-        meta = {"proxy": self.proxy} if self.proxy else {}
         return scrapy.Request(
             homepage_urls(target.host)[index],
             callback=self.parse_homepage,
             errback=self.on_failure,
             dont_filter=True,
-            meta=meta,
             cb_kwargs={"target": target, "index": index, "attempts": attempts, "started": started},
         )
 
