@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlite_utils import Database
 
@@ -35,6 +36,19 @@ class CrawlLocked(RuntimeError):
 
 class BadSelection(ValueError):
     """A ``--license`` or ``--domain`` that names nothing crawlable; the message names it."""
+
+
+def redact_url(url: str | None) -> str | None:
+    """A URL without its password, for anything stored or logged (proxies, Redis)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
+        f":{parts.port}" if parts.port else ""
+    )
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -179,18 +193,22 @@ class CrawlRun:
             chain = _chain(db, last)
             targets = select_targets(db, options, skip_runs=chain)
             with db.conn:
-                run_id = db["runs"].insert(
-                    {
-                        "started_at": stamp,
-                        "status": "running",
-                        "options": json.dumps(asdict(options), ensure_ascii=False),
-                        "version": __version__,
-                        "targets": len(targets),
-                        "counts": "{}",
-                        "resumed_from": chain[0] if chain else None,
-                        "pid": os.getpid(),
-                    }
-                ).last_pk
+                run_id = (
+                    db["runs"]
+                    .insert(
+                        {
+                            "started_at": stamp,
+                            "status": "running",
+                            "options": json.dumps(asdict(options), ensure_ascii=False),
+                            "version": __version__,
+                            "targets": len(targets),
+                            "counts": "{}",
+                            "resumed_from": chain[0] if chain else None,
+                            "pid": os.getpid(),
+                        }
+                    )
+                    .last_pk
+                )
         except BaseException:
             lock.release()
             raise
@@ -219,8 +237,7 @@ class CrawlRun:
         with self.db.conn:
             self.db["runs"].update(
                 self.run_id,
-                {"status": status, "ended_at": now(), "counts": json.dumps(counts),
-                 "error": error},
+                {"status": status, "ended_at": now(), "counts": json.dumps(counts), "error": error},
             )
         self.lock.release()
         return counts

@@ -50,7 +50,7 @@ def check_item(
     """Flatten an outcome into the row; the Finding's own JSON keeps every detail."""
     finding = outcome.finding.to_dict() if outcome.finding else {}
     displayed = finding.get("displayed", [])
-    shown = next((e for e in displayed if e.get("canonical") == target.license_no), None)
+    shown = next((e for e in displayed if e["matches_expected"]), None)
     first = shown or (displayed[0] if displayed else None)
     return CheckItem(
         domain_id=target.domain_id,
@@ -64,11 +64,16 @@ def check_item(
         http_status=outcome.http_status,
         error=outcome.error,
         attempts=_json(attempts),
-        displayed=_json(sorted({e.get("canonical") for e in displayed})),
-        evidence_snippet=first.get("snippet") if first else None,
-        evidence_path=first.get("path") if first else None,
-        evidence=_json({"displayed": displayed, "hidden": finding.get("hidden", []),
-                        "label_links": finding.get("label_links", [])}),
+        displayed=_json(sorted({e["number"] for e in displayed})),
+        evidence_snippet=first["context"] if first else None,
+        evidence_path=first["path"] if first else None,
+        evidence=_json(
+            {
+                "displayed": displayed,
+                "hidden": finding.get("hidden", []),
+                "label_links": finding.get("label_links", []),
+            }
+        ),
         filings=_json(finding.get("filings", [])),
         police_filings=_json(finding.get("police_filings", [])),
         miit_link=int(finding["miit_link"]) if "miit_link" in finding else None,

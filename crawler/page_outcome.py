@@ -19,7 +19,8 @@ CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
 #: Markers of anti-bot / WAF challenge pages (Cloudflare, Aliyun, Tencent, Baidu, Jiasule, generic
 #: Chinese slider / captcha pages). Only searched in small pages: a challenge page is a stub.
 CHALLENGE_RE = re.compile(
-    r"__cf_chl|cf-browser-verification|challenge-platform|cf_chl_opt|Attention Required! \| Cloudflare"
+    r"__cf_chl|cf-browser-verification|challenge-platform|cf_chl_opt"
+    r"|Attention Required! \| Cloudflare"
     r"|acw_sc__v2|acw_tc|_waf_|aliyun_waf|errors\.aliyun\.com|TencentCloud WAF|waf\.tencent"
     r"|jiasule|__jsl_clearance|yunsuo_session|safedog|安全验证|滑动验证|人机验证|访问验证"
     r"|请完成下方验证|您的访问被拦截|访问被拒绝|网站防火墙|WAF拦截|captcha",
@@ -27,8 +28,10 @@ CHALLENGE_RE = re.compile(
 )
 CHALLENGE_MAX_BYTES = 64 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|script)",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_SNIFF = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|script)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,8 @@ def assess_page(
         "content_sha256": hashlib.sha256(body).hexdigest(),
         "size": len(body),
     }
-    if status in (401, 403, 429, 503) or status < 400:
-        if is_challenge(status, body):
-            return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
+    if (status < 400 or status in (401, 403, 429, 503)) and is_challenge(status, body):
+        return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
     if status >= 400:
         return Outcome("http_error", f"HTTP {status}", **facts)
     if not body.strip():
@@ -118,6 +120,7 @@ _FAILURES = {
     "TunnelError": ("unreachable", "proxy refused the HTTPS tunnel (CONNECT)"),
     "SSLError": ("unreachable", "TLS handshake failed"),
     "Error": ("unreachable", "TLS failure"),
+    "ProxyGatewayError": ("unreachable", "the proxy could not reach the site"),
     "PrivateAddress": ("unreachable", "resolves to a private or local address"),
     "DownloadTooLarge": ("unreachable", "response larger than the size cap"),
     "RobotsDisallowed": ("blocked", "disallowed by robots.txt"),

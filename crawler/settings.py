@@ -43,7 +43,11 @@ HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages reach the spider: they are findings 
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
-DOWNLOADER_MIDDLEWARES = {"crawler.download_guard.DownloadGuard": 740}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots_policy.OriginRobotsTxtMiddleware": 100,
+    "crawler.download_guard.DownloadGuard": 740,
+}
 ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}
 EXTENSIONS = {"crawler.progress.Progress": 500}
 

@@ -8,13 +8,13 @@ started the Scrapy way (``scrapy crawl homepages``, Scrapyd) must behave exactly
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.crawl_run import CrawlRun
+from crawler.crawl_run import CrawlRun, redact_url
 from crawler.items import CheckItem
 
 #: Close reasons that mean "stopped from outside" (Ctrl-C, SIGTERM, Scrapyd's cancel).
@@ -53,11 +53,23 @@ class SQLitePipeline:
             raise NotConfigured(
                 "icpwatch: no database given: set ICPWATCH_DB or pass the spider argument db=PATH"
             )
-        self.run = CrawlRun.open(db_path, spider.crawl_options)
+        self.run = CrawlRun.open(db_path, replace(spider.crawl_options, extra=self._recorded()))
         spider.crawl_run = self.run
         spider.logger.info(
             "run %s: %s domain(s) to check in %s", self.run.run_id, len(self.run.targets), db_path
         )
+
+    def _recorded(self) -> dict:
+        """The settings that shape a run's results, kept with the run (credentials removed)."""
+        settings = self.crawler.settings
+        return {
+            "concurrency": settings.getint("CONCURRENT_REQUESTS"),
+            "obey_robots": settings.getbool("ROBOTSTXT_OBEY"),
+            "timeout": settings.getfloat("DOWNLOAD_TIMEOUT"),
+            "user_agent": settings.get("USER_AGENT"),
+            "allow_private": settings.getbool("ICPWATCH_ALLOW_PRIVATE"),
+            "proxy": redact_url(getattr(self.crawler.spider, "proxy", None)),
+        }
 
     def process_item(self, item: CheckItem) -> CheckItem:
         self.pending.append(asdict(item))
@@ -77,8 +89,10 @@ class SQLitePipeline:
             return
         self.flush()
         status = (
-            "finished" if reason == "finished"
-            else "interrupted" if reason in INTERRUPTED_REASONS
+            "finished"
+            if reason == "finished"
+            else "interrupted"
+            if reason in INTERRUPTED_REASONS
             else "failed"
         )
         self.summary = self.run.finish(status, None if status == "finished" else reason)

@@ -38,7 +38,7 @@ class HomepagesSpider(scrapy.Spider):
 
     def __init__(
         self,
-        license: str | None = None,  # noqa: A002 - the Scrapyd argument users type
+        license: str | None = None,  # the Scrapyd argument name users type
         domain: str | None = None,
         due: str | None = None,
         proxy: str | None = None,
@@ -73,8 +73,11 @@ class HomepagesSpider(scrapy.Spider):
     def parse_homepage(
         self, response: Response, target: Target, index: int, attempts: list, started: float
     ) -> Iterator[CheckItem | scrapy.Request]:
-        attempts = [*attempts, *_redirects(response), _attempt(response.url, response.meta,
-                                                               status=response.status)]
+        attempts = [
+            *attempts,
+            *_redirects(response),
+            _attempt(response.url, response.meta, status=response.status),
+        ]
         if response.status in PROXY_GATEWAY_ERRORS and response.meta.get("proxy"):
             outcome = assess_failure("ProxyGatewayError", f"proxy answered {response.status}")
             yield from self._next_or_give_up(target, index, attempts, started, outcome)
@@ -95,9 +98,14 @@ class HomepagesSpider(scrapy.Spider):
         request = failure.request
         kw = request.cb_kwargs
         name, message = type(failure.value).__name__, str(failure.value)
-        attempts = [*kw["attempts"], _attempt(request.url, request.meta, error=f"{name}: {message}")]
+        attempts = [
+            *kw["attempts"],
+            _attempt(request.url, request.meta, error=f"{name}: {message}"),
+        ]
         outcome = assess_failure(name, message)
-        yield from self._next_or_give_up(kw["target"], kw["index"], attempts, kw["started"], outcome)
+        yield from self._next_or_give_up(
+            kw["target"], kw["index"], attempts, kw["started"], outcome
+        )
 
     def _next_or_give_up(
         self, target: Target, index: int, attempts: list, started: float, outcome: Outcome
@@ -114,8 +122,12 @@ def _attempt(url: str, meta: dict, *, status: int | None = None, error: str | No
     latency = meta.get("download_latency")
     if latency is None and "icpwatch_sent" in meta:
         latency = time.monotonic() - meta["icpwatch_sent"]
-    return {"url": url, "status": status, "error": error,
-            "ms": round(latency * 1000) if latency is not None else None}
+    return {
+        "url": url,
+        "status": status,
+        "error": error,
+        "ms": round(latency * 1000) if latency is not None else None,
+    }
 
 
 def _redirects(response: Response) -> list[dict]:
@@ -123,8 +135,12 @@ def _redirects(response: Response) -> list[dict]:
     urls = response.meta.get("redirect_urls", [])
     reasons = response.meta.get("redirect_reasons", [])
     return [
-        {"url": url, "status": reason if isinstance(reason, int) else None,
-         "error": None if isinstance(reason, int) else str(reason), "ms": None}
+        {
+            "url": url,
+            "status": reason if isinstance(reason, int) else None,
+            "error": None if isinstance(reason, int) else str(reason),
+            "ms": None,
+        }
         for url, reason in zip(urls, reasons or [None] * len(urls), strict=False)
     ]
 

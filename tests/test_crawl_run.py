@@ -26,9 +26,15 @@ from tests.test_licence_parser import SITES, doc
 
 @pytest.mark.parametrize(
     ("text", "delta"),
-    [("90s", timedelta(seconds=90)), ("30m", timedelta(minutes=30)), ("24h", timedelta(hours=24)),
-     ("7d", timedelta(days=7)), ("2w", timedelta(weeks=2)), ("1.5h", timedelta(minutes=90)),
-     (" 12H ", timedelta(hours=12))],
+    [
+        ("90s", timedelta(seconds=90)),
+        ("30m", timedelta(minutes=30)),
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+        ("2w", timedelta(weeks=2)),
+        ("1.5h", timedelta(minutes=90)),
+        (" 12H ", timedelta(hours=12)),
+    ],
 )
 def test_parse_duration(text: str, delta: timedelta) -> None:
     assert parse_duration(text) == delta
@@ -51,29 +57,37 @@ def loaded(db_path: Path) -> Path:
 
 
 def _row(target, verdict: str = "compliant", at: datetime | None = None) -> dict:
-    return {"domain_id": target.domain_id, "license_no": target.license_no, "host": target.host,
-            "verdict": verdict, "checked_at": (at or datetime.now(UTC)).isoformat()}
+    return {
+        "domain_id": target.domain_id,
+        "license_no": target.license_no,
+        "host": target.host,
+        "verdict": verdict,
+        "checked_at": (at or datetime.now(UTC)).isoformat(),
+    }
 
 
 def test_targets_and_filters(loaded: Path) -> None:
     db = open_database(loaded)
     everything = select_targets(db, CrawlOptions())
     assert [(t.license_no, t.host) for t in everything] == [
-        ("京B2-20252223", "example-shop.cn"), ("京B2-20252223", "two-shop.cn"),
+        ("京B2-20252223", "example-shop.cn"),
+        ("京B2-20252223", "two-shop.cn"),
         ("沪B2-20170001", "hu-shop.cn"),
     ]
     assert everything[0].licensed_hosts == frozenset({"example-shop.cn", "two-shop.cn"})
     assert everything[0].company == "北京示例科技有限公司"
     assert [t.host for t in select_targets(db, CrawlOptions(licences=("沪B2-20170001",)))] == [
-        "hu-shop.cn"]
+        "hu-shop.cn"
+    ]
     assert [t.host for t in select_targets(db, CrawlOptions(domains=("two-shop.cn",)))] == [
-        "two-shop.cn"]
+        "two-shop.cn"
+    ]
 
 
 def test_unknown_selection_is_an_error(loaded: Path) -> None:
-    with pytest.raises(BadSelection, match="粤B2-20090191"):
+    with pytest.raises(BadSelection, match=r"粤B2-20090191"):
         CrawlRun.open(loaded, CrawlOptions(licences=("粤B2-20090191",)))
-    with pytest.raises(BadSelection, match="nope.cn"):
+    with pytest.raises(BadSelection, match=r"nope\.cn"):
         CrawlRun.open(loaded, CrawlOptions(domains=("nope.cn",)))
     # a refused run leaves neither a row nor the lock behind
     assert open_database(loaded)["runs"].count == 0
@@ -134,8 +148,9 @@ def test_lock_is_exclusive_across_processes(loaded: Path) -> None:
         "try:\n    CrawlRun.open(sys.argv[1], CrawlOptions())\n"
         "except CrawlLocked as e:\n    print(e); sys.exit(3)\n"
     )
-    other = subprocess.run([sys.executable, "-c", code, str(loaded)], capture_output=True,
-                           text=True, check=False)
+    other = subprocess.run(
+        [sys.executable, "-c", code, str(loaded)], capture_output=True, text=True, check=False
+    )
     assert other.returncode == 3, other.stderr
     assert "another crawl" in other.stdout
     with pytest.raises(CrawlLocked):

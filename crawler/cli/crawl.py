@@ -14,7 +14,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.cli.common import open_db, parse_number_arg
-from crawler.crawl_run import BadSelection, CrawlLocked, CrawlOptions, check_selection, parse_duration
+from crawler.crawl_run import (
+    BadSelection,
+    CrawlLocked,
+    CrawlOptions,
+    check_selection,
+    parse_duration,
+)
 from crawler.domains import InvalidDomain, normalise_host
 from spiders.homepages import HomepagesSpider
 
@@ -32,12 +38,10 @@ def _proxy(value: str | None) -> str | None:
 
 def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     db = open_db(click.get_current_context())
-    row = db.execute(
-        "SELECT status, targets, started_at, ended_at FROM runs WHERE id = ?", [run_id]
-    ).fetchone()
+    row = db.execute("SELECT status, targets FROM runs WHERE id = ?", [run_id]).fetchone()
     if row is None:
         return "failed", "no run was recorded"
-    status, targets, started, ended = row
+    status, targets = row
     counts = db.execute(
         "SELECT verdict, count(*) FROM checks WHERE run_id = ? GROUP BY verdict "
         "ORDER BY count(*) DESC, verdict",
@@ -50,25 +54,57 @@ def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
 
 
 @click.command("crawl")
-@click.option("--license", "licences", multiple=True, metavar="NUMBER",
-              help="Only these licences (repeatable).")
-@click.option("--domain", "domains", multiple=True, metavar="HOST",
-              help="Only these domains (repeatable).")
-@click.option("--due", metavar="DURATION",
-              help="Only domains whose latest check is older than this (e.g. 24h, 7d).")
-@click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
-              help="Requests in flight (per host it stays at most 2).")
-@click.option("--proxy", metavar="URL",
-              help="HTTP proxy for every request (http_proxy/https_proxy also work).")
+@click.option(
+    "--license",
+    "licences",
+    multiple=True,
+    metavar="NUMBER",
+    help="Only these licences (repeatable).",
+)
+@click.option(
+    "--domain", "domains", multiple=True, metavar="HOST", help="Only these domains (repeatable)."
+)
+@click.option(
+    "--due",
+    metavar="DURATION",
+    help="Only domains whose latest check is older than this (e.g. 24h, 7d).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    help="Requests in flight (per host it stays at most 2).",
+)
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="HTTP proxy for every request (http_proxy/https_proxy also work).",
+)
 @click.option("--user-agent", metavar="UA", help="User-Agent (default identifies icpwatch).")
-@click.option("--obey-robots/--ignore-robots", default=True, show_default=True,
-              help="Honour robots.txt; a disallowed homepage is recorded as 'blocked'.")
-@click.option("--allow-private", is_flag=True,
-              help="Also fetch hosts that resolve to loopback/private/link-local addresses.")
-@click.option("--timeout", type=click.FloatRange(1, 600), default=20, show_default=True,
-              help="Download timeout per attempt, seconds.")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).")
+@click.option(
+    "--obey-robots/--ignore-robots",
+    default=True,
+    show_default=True,
+    help="Honour robots.txt; a disallowed homepage is recorded as 'blocked'.",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Also fetch hosts that resolve to loopback/private/link-local addresses.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=20,
+    show_default=True,
+    help="Download timeout per attempt, seconds.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).",
+)
 @click.pass_context
 def crawl(
     ctx: click.Context,

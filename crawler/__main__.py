@@ -1,0 +1,5 @@
+"""``python -m crawler`` is ``icpwatch``."""
+
+from crawler.cli import main
+
+main()

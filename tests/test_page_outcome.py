@@ -1,0 +1,167 @@
+"""Crawl-level verdicts from plain facts: statuses, content types, challenge pages, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.page_outcome import assess_failure, assess_page, is_challenge, is_html, is_offsite
+
+PAGE = "<html><body><footer>京B2-20252223</footer></body></html>".encode()
+LICENSED = frozenset({"example-shop.cn", "two-shop.cn"})
+
+
+def page(
+    status: int = 200,
+    body: bytes = PAGE,
+    content_type: str = "text/html; charset=utf-8",
+    url: str = "http://example-shop.cn/",
+):
+    return assess_page(
+        expected="京B2-20252223",
+        company=None,
+        url=url,
+        status=status,
+        content_type=content_type,
+        body=body,
+        encoding=None,
+        licensed_hosts=LICENSED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "verdict", "error"),
+    [
+        ({}, "compliant", None),
+        ({"status": 404}, "http_error", "HTTP 404"),
+        ({"status": 500}, "http_error", "HTTP 500"),
+        ({"status": 410, "body": b""}, "http_error", "HTTP 410"),
+        ({"body": b""}, "not_html", "empty body"),
+        ({"body": b"  \n "}, "not_html", "empty body"),
+        ({"content_type": "application/pdf", "body": b"%PDF-1.4"}, "not_html", "application/pdf"),
+        ({"content_type": "image/png", "body": b"\x89PNG"}, "not_html", "image/png"),
+        ({"content_type": "application/json", "body": b'{"a": 1}'}, "not_html", "json"),
+        ({"content_type": ""}, "compliant", None),  # sniffed as HTML
+        ({"content_type": "text/plain", "body": b"just text"}, "not_html", "text/plain"),
+        ({"content_type": "application/xhtml+xml"}, "compliant", None),
+        (
+            {"body": "<html><body>请完成安全验证 滑动验证</body></html>".encode()},
+            "blocked",
+            "challenge",
+        ),
+        ({"body": b"<script>var acw_sc__v2='x'</script>"}, "blocked", "challenge"),
+        (
+            {"status": 403, "body": b"<title>Just a moment</title><div id=__cf_chl_opt>"},
+            "blocked",
+            "challenge",
+        ),
+        ({"status": 403, "body": b"<h1>Forbidden</h1>"}, "http_error", "HTTP 403"),
+    ],
+)
+def test_assess_page(kwargs: dict, verdict: str, error: str | None) -> None:
+    outcome = page(**kwargs)
+    assert outcome.verdict == verdict
+    if error is None:
+        assert outcome.error is None
+    else:
+        assert error in outcome.error
+    assert outcome.size == len(kwargs.get("body", PAGE))
+    assert outcome.http_status == kwargs.get("status", 200)
+
+
+def test_a_big_page_mentioning_captcha_is_not_a_challenge() -> None:
+    body = b"<html>" + b"<p>news</p>" * 10000 + b"captcha</html>"
+    assert not is_challenge(200, body)
+    assert is_challenge(200, body[-5000:])
+
+
+@pytest.mark.parametrize(
+    ("url", "offsite"),
+    [
+        ("http://example-shop.cn/", False),
+        ("https://www.example-shop.cn/home", False),
+        ("http://two-shop.cn/", False),
+        ("http://EXAMPLE-SHOP.CN:8080/", False),
+        ("http://other.cn/", True),
+        ("http://shop.example-shop.cn/", True),  # another host, even of the same domain
+    ],
+)
+def test_offsite(url: str, offsite: bool) -> None:
+    assert is_offsite(url, LICENSED) is offsite
+    assert page(url=url).offsite_redirect is offsite
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "html"),
+    [
+        ("text/html", b"", True),
+        ("TEXT/HTML; charset=gbk", b"", True),
+        (None, b"<!DOCTYPE html><html>", True),
+        ("application/octet-stream", b"  <!-- c --> <html>", True),
+        ("application/octet-stream", b"\x00\x01", False),
+        ("text/css", b"<html>", False),
+    ],
+)
+def test_is_html(content_type: str | None, body: bytes, html: bool) -> None:
+    assert is_html(content_type, body) is html
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "verdict", "reason"),
+    [
+        (
+            "DNSLookupError",
+            "DNS lookup failed: no results for hostname lookup: x.cn.",
+            "unreachable",
+            "DNS",
+        ),
+        (
+            "ConnectionRefusedError",
+            "Connection was refused by other side",
+            "unreachable",
+            "refused",
+        ),
+        (
+            "ResponseNeverReceived",
+            "[<twisted.python.failure.Failure ConnectionLost>]",
+            "unreachable",
+            "reset",
+        ),
+        ("TimeoutError", "User timeout caused connection failure.", "unreachable", "timed out"),
+        (
+            "TunnelError",
+            "Could not open CONNECT tunnel with proxy 127.0.0.1:1 [{'status': 403}]",
+            "unreachable",
+            "CONNECT",
+        ),
+        ("SSLError", "certificate verify failed", "unreachable", "TLS"),
+        ("ProxyGatewayError", "proxy answered 502", "unreachable", "proxy answered 502"),
+        (
+            "PrivateAddress",
+            "x.cn resolves to 127.0.0.1, a non-public address",
+            "unreachable",
+            "127.0.0.1",
+        ),
+        ("IgnoreRequest", "Forbidden by robots.txt", "blocked", "robots.txt"),
+        ("IgnoreRequest", "max redirections reached", "http_error", "too many redirects"),
+        (
+            "CancelledError",
+            "Cancelling download of http://x.cn/: received response size "
+            "(20971520) larger than download max size (10485760).",
+            "unreachable",
+            "size cap",
+        ),
+        (
+            "IgnoreRequest",
+            "Ignored response <200 http://x.cn/> because its body (1 B compressed,"
+            " 11 MB decompressed) is larger than the download max size",
+            "unreachable",
+            "size cap",
+        ),
+        ("WeirdError", "", "unreachable", "WeirdError"),
+    ],
+)
+def test_assess_failure(name: str, message: str, verdict: str, reason: str) -> None:
+    outcome = assess_failure(name, message)
+    assert outcome.verdict == verdict
+    assert reason in outcome.error
+    assert outcome.finding is None
