@@ -21,10 +21,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: $(VENV)/.installed
-	mkdir -p $(DEMO)
-	$(BIN)/icpwatch --db $(DEMO)/icpwatch.db licenses load examples/licenses
-	$(BIN)/icpwatch --db $(DEMO)/icpwatch.db licenses list
-	@echo "Database: $(DEMO)/icpwatch.db  (try: sqlite3 $(DEMO)/icpwatch.db 'select * from license_status')"
+	$(BIN)/python examples/demo.py --db $(DEMO)/icpwatch.db
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_speed.py

@@ -44,6 +44,7 @@ class Outcome:
     final_url: str | None = None
     content_sha256: str | None = None
     size: int | None = None
+    fallback: bool = False  # a failure to reach the site: the next homepage URL may answer
 
 
 def host_of(url: str) -> str:
@@ -104,31 +105,37 @@ def assess_page(
     return Outcome(finding.verdict, None, finding, **facts)
 
 
-#: Exception class names (Twisted, Scrapy, ours) → (verdict, reason).
+#: Exception class names (Scrapy, Twisted, ours) → (verdict, reason, try the next URL?).
+#: Only a failure to reach the site moves on to the next URL; a block, a loop or an oversized
+#: body is the site's answer.
 _FAILURES = {
-    "DNSLookupError": ("unreachable", "DNS lookup failed"),
-    "ConnectionRefusedError": ("unreachable", "connection refused"),
-    "ConnectError": ("unreachable", "connection failed"),
-    "NoRouteError": ("unreachable", "no route to host"),
-    "ConnectionLost": ("unreachable", "connection reset or lost"),
-    "ConnectionDone": ("unreachable", "connection closed before a response"),
-    "ResponseNeverReceived": ("unreachable", "connection reset or closed before a response"),
-    "ResponseFailed": ("unreachable", "response failed mid-transfer"),
-    "TimeoutError": ("unreachable", "timed out"),
-    "TCPTimedOutError": ("unreachable", "timed out"),
-    "UserTimeoutError": ("unreachable", "timed out"),
-    "TunnelError": ("unreachable", "proxy refused the HTTPS tunnel (CONNECT)"),
-    "SSLError": ("unreachable", "TLS handshake failed"),
-    "Error": ("unreachable", "TLS failure"),
-    "ProxyGatewayError": ("unreachable", "the proxy could not reach the site"),
-    "PrivateAddress": ("unreachable", "resolves to a private or local address"),
-    "DownloadTooLarge": ("unreachable", "response larger than the size cap"),
-    "RobotsDisallowed": ("blocked", "disallowed by robots.txt"),
-    "TooManyRedirects": ("http_error", "too many redirects"),
+    "CannotResolveHostError": ("unreachable", "DNS lookup failed", True),
+    "DNSLookupError": ("unreachable", "DNS lookup failed", True),
+    "DownloadConnectionRefusedError": ("unreachable", "connection refused", True),
+    "ConnectionRefusedError": ("unreachable", "connection refused", True),
+    "ConnectError": ("unreachable", "connection failed", True),
+    "NoRouteError": ("unreachable", "no route to host", True),
+    "DownloadFailedError": ("unreachable", "connection reset or closed", True),
+    "ResponseDataLossError": ("unreachable", "connection closed mid-response", True),
+    "ConnectionLost": ("unreachable", "connection reset or lost", True),
+    "ConnectionDone": ("unreachable", "connection closed before a response", True),
+    "ResponseNeverReceived": ("unreachable", "connection reset or closed before a response", True),
+    "ResponseFailed": ("unreachable", "response failed mid-transfer", True),
+    "DownloadTimeoutError": ("unreachable", "timed out", True),
+    "TimeoutError": ("unreachable", "timed out", True),
+    "TCPTimedOutError": ("unreachable", "timed out", True),
+    "TunnelError": ("unreachable", "proxy refused the HTTPS tunnel (CONNECT)", True),
+    "SSLError": ("unreachable", "TLS handshake failed", True),
+    "Error": ("unreachable", "TLS failure", True),
+    "ProxyGatewayError": ("unreachable", "the proxy could not reach the site", True),
+    "PrivateAddress": ("unreachable", "resolves to a private or local address", True),
+    "DownloadTooLarge": ("unreachable", "response larger than the size cap", False),
+    "RobotsDisallowed": ("blocked", "disallowed by robots.txt", False),
+    "TooManyRedirects": ("http_error", "too many redirects", False),
 }
+_TUNNEL, _GATEWAY = "proxy refused the HTTPS tunnel", "the proxy could not reach the site"
 
-
-#: Scrapy reports several distinct failures as IgnoreRequest / CancelledError with a message.
+#: Scrapy reports several distinct failures as IgnoreRequest / cancellations with a message.
 _BY_MESSAGE = (
     ("robots.txt", "RobotsDisallowed"),
     ("redirections", "TooManyRedirects"),
@@ -139,7 +146,7 @@ _BY_MESSAGE = (
 
 
 def failure_kind(error_class: str, message: str) -> str:
-    if error_class in ("IgnoreRequest", "CancelledError"):
+    if error_class in ("IgnoreRequest", "CancelledError", "DownloadCancelledError"):
         lowered = message.lower()
         return next((kind for text, kind in _BY_MESSAGE if text in lowered), error_class)
     return error_class
@@ -148,6 +155,22 @@ def failure_kind(error_class: str, message: str) -> str:
 def assess_failure(error_class: str, message: str) -> Outcome:
     """A fetch that produced no page. Unknown failures are ``unreachable`` with their message."""
     kind = failure_kind(error_class, message)
-    verdict, reason = _FAILURES.get(kind, ("unreachable", kind))
-    detail = message.strip().splitlines()[0][:200] if message.strip() else ""
-    return Outcome(verdict, f"{reason}: {detail}" if detail and detail != reason else reason)
+    verdict, reason, fallback = _FAILURES.get(kind, ("unreachable", kind, True))
+    detail = message.strip().splitlines()[0][:200] if message.strip() else reason
+    error = detail if detail.lower().startswith(reason.lower()) else f"{reason}: {detail}"
+    return Outcome(verdict, error, fallback=fallback)
+
+
+def telling_error(host: str, attempts: list[dict]) -> str | None:
+    """The error that best explains an unreachable site: on the licensed host itself rather than
+    its ``www.`` variant, and about the site (a timeout, a reset) rather than the proxy path."""
+    errors = [a for a in attempts if a.get("error")]
+    if not errors:
+        return None
+    pool = [a for a in errors if host_of(a["url"]) == host] or errors
+
+    def rank(attempt: dict) -> int:
+        error = attempt["error"]
+        return 0 if error.startswith(_TUNNEL) else 1 if error.startswith(_GATEWAY) else 2
+
+    return max(pool, key=rank)["error"]

@@ -36,6 +36,16 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 1
 RETRY_HTTP_CODES = [500, 503, 522, 524, 408, 429]
+# Transient failures only: a timeout or a dropped connection may pass, a DNS failure, a refused
+# connection or a refused proxy tunnel will not (and the next homepage URL is tried anyway).
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectionLost",
+]
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a dead site is a finding, not a crawler error
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = True
 METAREFRESH_MAXDELAY = 30

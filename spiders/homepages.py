@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import scrapy
@@ -19,7 +20,7 @@ from crawler.crawl_run import CrawlOptions, Target
 from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
-from crawler.page_outcome import Outcome, assess_failure, assess_page
+from crawler.page_outcome import Outcome, assess_failure, assess_page, telling_error
 
 #: Answers of a proxy that could not reach the site: no page from this URL, try the next one.
 PROXY_GATEWAY_ERRORS = (502, 504)
@@ -73,15 +74,20 @@ class HomepagesSpider(scrapy.Spider):
     def parse_homepage(
         self, response: Response, target: Target, index: int, attempts: list, started: float
     ) -> Iterator[CheckItem | scrapy.Request]:
-        attempts = [
-            *attempts,
-            *_redirects(response),
-            _attempt(response.url, response.meta, status=response.status),
-        ]
+        attempts = [*attempts, *_redirects(response)]
         if response.status in PROXY_GATEWAY_ERRORS and response.meta.get("proxy"):
-            outcome = assess_failure("ProxyGatewayError", f"proxy answered {response.status}")
+            why = (
+                response.headers.get("X-Squid-Error")
+                or response.headers.get("X-Example-Web-Error")
+                or b""
+            )
+            outcome = assess_failure(
+                "ProxyGatewayError", f"proxy answered {response.status} {why.decode()}"
+            )
+            attempts.append(_attempt(response.url, response.meta, response.status, outcome.error))
             yield from self._next_or_give_up(target, index, attempts, started, outcome)
             return
+        attempts.append(_attempt(response.url, response.meta, response.status))
         outcome = assess_page(
             expected=target.license_no,
             company=target.company,
@@ -95,14 +101,9 @@ class HomepagesSpider(scrapy.Spider):
         yield check_item(target, outcome, attempts, _ms(started))
 
     def on_failure(self, failure: Failure) -> Iterator[CheckItem | scrapy.Request]:
-        request = failure.request
-        kw = request.cb_kwargs
-        name, message = type(failure.value).__name__, str(failure.value)
-        attempts = [
-            *kw["attempts"],
-            _attempt(request.url, request.meta, error=f"{name}: {message}"),
-        ]
-        outcome = assess_failure(name, message)
+        request, kw = failure.request, failure.request.cb_kwargs
+        outcome = assess_failure(type(failure.value).__name__, str(failure.value))
+        attempts = [*kw["attempts"], _attempt(request.url, request.meta, None, outcome.error)]
         yield from self._next_or_give_up(
             kw["target"], kw["index"], attempts, kw["started"], outcome
         )
@@ -110,14 +111,15 @@ class HomepagesSpider(scrapy.Spider):
     def _next_or_give_up(
         self, target: Target, index: int, attempts: list, started: float, outcome: Outcome
     ) -> Iterator[CheckItem | scrapy.Request]:
-        """Only a failure to reach the site moves on to the next URL; blocks and loops don't."""
-        if outcome.verdict == "unreachable" and index + 1 < len(homepage_urls(target.host)):
+        if outcome.fallback and index + 1 < len(homepage_urls(target.host)):
             yield self._request(target, index + 1, attempts, started)
-        else:
-            yield check_item(target, outcome, attempts, _ms(started))
+            return
+        if outcome.fallback:  # every URL failed: report the most telling failure
+            outcome = replace(outcome, error=telling_error(target.host, attempts))
+        yield check_item(target, outcome, attempts, _ms(started))
 
 
-def _attempt(url: str, meta: dict, *, status: int | None = None, error: str | None = None) -> dict:
+def _attempt(url: str, meta: dict, status: int | None, error: str | None = None) -> dict:
     """One URL tried: its status or error, and how long the download took."""
     latency = meta.get("download_latency")
     if latency is None and "icpwatch_sent" in meta:

@@ -70,6 +70,25 @@ def matrix(web, tmp_path_factory) -> Path:
 
 
 LISTED = sorted(s.host for s in SITES.values() if s.licence)
+#: What the recorded error must say for the sites with no page to judge.
+ERRORS = {
+    "redirect_loop": "too many redirects",
+    "redirect_chain": "too many redirects",
+    "not_found": "HTTP 404",
+    "server_error": "HTTP 500",
+    "unknown_host": "unknown-host",
+    "refused": "connection-refused",
+    "reset": "reset",
+    "stall": "timed out",
+    "drip": "timed out",
+    "gzip_bomb": "size cap",
+    "huge": "size cap",
+    "not_html": "image/png",
+    "empty": "empty body",
+    "waf_challenge": "challenge",
+    "waf_403": "challenge",
+    "robots_disallow": "robots.txt",
+}
 
 
 @pytest.mark.parametrize("host", LISTED)
@@ -88,6 +107,7 @@ def test_fault_matrix_verdicts(matrix: Path, host: str) -> None:
     if site.outcome == "ok":
         assert final_url == site.final_url
     assert offsite == (site.scenario == "offsite_redirect")
+    assert ERRORS.get(site.scenario, "no error") in (error or "no error")
     assert json.loads(attempts), "every attempt is kept"
 
 

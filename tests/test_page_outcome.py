@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.page_outcome import assess_failure, assess_page, is_challenge, is_html, is_offsite
+from crawler.page_outcome import (
+    assess_failure,
+    assess_page,
+    is_challenge,
+    is_html,
+    is_offsite,
+    telling_error,
+)
 
 PAGE = "<html><body><footer>京B2-20252223</footer></body></html>".encode()
 LICENSED = frozenset({"example-shop.cn", "two-shop.cn"})
@@ -157,6 +164,22 @@ def test_is_html(content_type: str | None, body: bytes, html: bool) -> None:
             "unreachable",
             "size cap",
         ),
+        ("CannotResolveHostError", "x.cn", "unreachable", "DNS lookup failed: x.cn"),
+        ("DownloadConnectionRefusedError", "", "unreachable", "connection refused"),
+        (
+            "DownloadTimeoutError",
+            "Getting http://x.cn/ took longer than 3.0 seconds.",
+            "unreachable",
+            "timed out",
+        ),
+        ("DownloadFailedError", "[<Failure ConnectionLost>]", "unreachable", "reset"),
+        (
+            "DownloadCancelledError",
+            "Cancelling download of http://x.cn/: expected response size"
+            " larger than download max size (10485760).",
+            "unreachable",
+            "size cap",
+        ),
         ("WeirdError", "", "unreachable", "WeirdError"),
     ],
 )
@@ -165,3 +188,56 @@ def test_assess_failure(name: str, message: str, verdict: str, reason: str) -> N
     assert outcome.verdict == verdict
     assert reason in outcome.error
     assert outcome.finding is None
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("CannotResolveHostError", True),
+        ("DownloadTimeoutError", True),
+        ("TunnelError", True),
+        ("ProxyGatewayError", True),
+        ("DownloadTooLarge", False),
+        ("RobotsDisallowed", False),
+        ("TooManyRedirects", False),
+    ],
+)
+def test_which_failures_try_the_next_url(name: str, fallback: bool) -> None:
+    assert assess_failure(name, "").fallback is fallback
+
+
+TUNNEL = "proxy refused the HTTPS tunnel (CONNECT): 403"
+GATEWAY = "the proxy could not reach the site: proxy answered 502 unknown-host"
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        # stall: the http attempt on the host itself timed out; www. is unknown to the proxy
+        (
+            [
+                ("https://a.cn/", TUNNEL),
+                ("http://a.cn/", "timed out"),
+                ("https://www.a.cn/", TUNNEL),
+                ("http://www.a.cn/", GATEWAY),
+            ],
+            "timed out",
+        ),
+        # unknown host everywhere: the proxy's answer for the host itself
+        (
+            [
+                ("https://a.cn/", TUNNEL),
+                ("http://a.cn/", GATEWAY),
+                ("https://www.a.cn/", TUNNEL),
+                ("http://www.a.cn/", GATEWAY),
+            ],
+            GATEWAY,
+        ),
+        ([("https://a.cn/", TUNNEL)], TUNNEL),
+        ([("https://www.a.cn/", "DNS lookup failed")], "DNS lookup failed"),
+        ([], None),
+    ],
+)
+def test_telling_error(errors: list, expected: str | None) -> None:
+    attempts = [{"url": u, "error": e} for u, e in errors]
+    assert telling_error("a.cn", attempts) == expected
