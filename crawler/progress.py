@@ -19,7 +19,9 @@ from twisted.internet import task
 logger = logging.getLogger(__name__)
 
 
-def progress_line(done: int, total: int, elapsed: float, counts: Counter[str], width: int = 24) -> str:
+def progress_line(
+    done: int, total: int, elapsed: float, counts: Counter[str], width: int = 24
+) -> str:
     """``[=====>      ] 120/2000  35.2/s  compliant 50 · missing 30``"""
     share = done / total if total else 1.0
     filled = int(share * width)

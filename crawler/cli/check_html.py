@@ -1,6 +1,102 @@
+"""``icpwatch check-html FILE --license NUMBER``: the footer check on a saved page.
+
+Exit 0 whatever the verdict (the verdict is data, not an error); exit 2 when the number, the
+file or the arguments are bad, with a message naming the bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
 import click
+
+from crawler.footer_check import Finding, NumberEvidence, check_page
+from crawler.licence_numbers import InvalidLicenceNumber, LicenceNumber, parse_number
+
+
+def _licence(ctx: click.Context, param: click.Parameter, value: str) -> LicenceNumber:
+    try:
+        return parse_number(value)
+    except InvalidLicenceNumber as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _read(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, bytes]:
+    path = Path(value)
+    try:
+        return value, path.read_bytes()
+    except IsADirectoryError:
+        raise click.BadParameter(
+            f"{value!r} is a directory, not a saved page", ctx, param
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise click.BadParameter(f"cannot read {value!r}: {reason}", ctx, param) from None
+
+
+def _evidence_line(e: NumberEvidence) -> str:
+    mark = "=" if e.matches_expected else ("~" if e.near_miss else " ")
+    return f"  {mark} {e.number}  as {e.raw!r}  [{e.region}, {e.where}]  {e.path}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not checked" if value is None else ("yes" if value else "no")
+
+
+def render(finding: Finding, source: str) -> str:
+    """The readable report: verdict first, then the evidence behind it."""
+    lines = [f"{source}: {finding.verdict}" + (" (near miss)" if finding.near_miss else "")]
+    lines.append(f"expected: {finding.expected}")
+    if finding.displayed:
+        lines.append("licence numbers displayed:")
+        lines += [_evidence_line(e) for e in finding.displayed]
+    else:
+        lines.append("licence numbers displayed: none")
+    if finding.hidden:
+        lines.append("present but not visible:")
+        lines += [_evidence_line(e) for e in finding.hidden]
+    for lab in finding.label_links:
+        target = lab.href or lab.src or "no link"
+        lines.append(f"licence label: {lab.text} -> {target}  [{lab.region}]")
+    lines.append("ICP filings: " + (", ".join(finding.filings) or "none"))
+    lines.append("police filings: " + (", ".join(finding.police_filings) or "none"))
+    miit = f"yes ({finding.miit_href})" if finding.miit_link else "no"
+    lines.append(f"MIIT filing-system link: {miit}")
+    if finding.company is not None:
+        lines.append(f"company {finding.company}: shown {_yes_no(finding.company_shown)}")
+    if finding.encoding:
+        lines.append(f"encoding: {finding.encoding}")
+    lines += [f"note: {n}" for n in finding.notes]
+    return "\n".join(lines)
 
 
 @click.command("check-html")
-def check_html() -> None:
-    """Placeholder until the footer check lands."""
+@click.argument("file", metavar="FILE", callback=_read)
+@click.option(
+    "--license",
+    "licence",
+    required=True,
+    metavar="NUMBER",
+    callback=_licence,
+    help="Expected licence number, e.g. 京B2-20252223 or 京ICP证030173号.",
+)
+@click.option("--company", metavar="NAME", help="Licensee name; reports whether it is shown.")
+@click.option("--url", metavar="URL", help="Address the page was saved from (resolves links).")
+@click.option("--encoding", metavar="LABEL", help="Charset hint, e.g. from the HTTP header.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Finding as one JSON object.")
+def check_html(
+    file: tuple[str, bytes],
+    licence: LicenceNumber,
+    company: str | None,
+    url: str | None,
+    encoding: str | None,
+    as_json: bool,
+) -> None:
+    """Check a saved page FILE for the licence number (see docs/finding-json.md)."""
+    name, data = file
+    finding = check_page(data, licence, company=company, url=url, encoding=encoding)
+    if as_json:
+        click.echo(json.dumps(finding.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render(finding, name))

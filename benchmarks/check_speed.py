@@ -1,0 +1,102 @@
+"""Cost of the footer check per page, against a plain BeautifulSoup(html, "lxml") parse.
+
+The check runs once per crawled page, so its median must stay at or under 2 ms on the real
+corpus pages (../shared/corpus, 20–770 KB) and far below a full BeautifulSoup parse (target 15x).
+Usage: .venv/bin/python benchmarks/check_speed.py [--repeat N] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from crawler.footer_check import _Raw, _scan, check_page
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+#: The spider always knows the licensee; a name that is on no corpus page costs a full scan.
+COMPANY = "北京某某网络科技有限公司"
+DEFAULT_EXPECTED = "京B2-20252223"
+
+
+def _time_ms(fn: Callable[[], object], repeat: int) -> float:
+    """Median of ``repeat`` timings of ``fn``, in milliseconds (first call warms caches)."""
+    fn()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(runs)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _row(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<34} n={len(values):>3}  median {statistics.median(values):7.3f} ms"
+        f"  p95 {_p95(values):7.3f} ms  mean {statistics.fmean(values):7.3f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--repeat", type=int, default=7, help="timed runs per page (median kept)")
+    args = ap.parse_args(argv)
+    labels_file = args.corpus / "labels.json"
+    if not labels_file.is_file():
+        print(f"corpus not found: {labels_file}", file=sys.stderr)
+        return 2
+    labels = json.loads(labels_file.read_text(encoding="utf-8"))
+
+    check_ms: list[float] = []
+    soup_ms: list[float] = []
+    with_number: list[float] = []
+    without_number: list[float] = []
+    parsed: list[float] = []
+    scanned_only: list[float] = []
+    sizes = []
+    for entry in labels:
+        body = (args.corpus / "pages" / entry["file"]).read_bytes()
+        sizes.append(len(body))
+        expected = entry["displayed"][0] if entry["displayed"] else DEFAULT_EXPECTED
+        text = body.decode(entry.get("encoding") or "utf-8", "replace")
+        c = _time_ms(lambda b=body, e=expected: check_page(b, e, company=COMPANY), args.repeat)
+        s = _time_ms(lambda t=text: BeautifulSoup(t, "lxml"), max(1, args.repeat // 3))
+        check_ms.append(c)
+        soup_ms.append(s)
+        (with_number if entry["displayed"] or entry["hidden"] else without_number).append(c)
+        # Tier 2 (lxml parse) runs only when the byte scan finds a licence number/label candidate.
+        (parsed if _scan(_Raw(body)).marks else scanned_only).append(c)
+
+    print(
+        f"corpus: {len(labels)} pages, {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB "
+        f"(median {statistics.median(sizes) / 1024:.0f} KB); {args.repeat} runs per page"
+    )
+    print(_row("check_page (bytes in, Finding out)", check_ms))
+    print(_row("  pages showing a licence number", with_number))
+    print(_row("  pages without one", without_number))
+    print(_row("  candidates found: parsed", parsed))
+    print(_row("  no candidate: byte scan only", scanned_only))
+    print(_row('BeautifulSoup(html, "lxml")', soup_ms))
+    ratio_median = statistics.median(soup_ms) / statistics.median(check_ms)
+    ratio_p95 = _p95(soup_ms) / _p95(check_ms)
+    print(f"ratio BeautifulSoup / check: median {ratio_median:.1f}x  p95 {ratio_p95:.1f}x")
+    ok = statistics.median(check_ms) <= 2.0 and ratio_median >= 15
+    print(f"targets (median <= 2 ms, ratio >= 15x): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
