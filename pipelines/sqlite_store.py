@@ -12,10 +12,14 @@ from dataclasses import asdict, replace
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
 from crawler.crawl_run import CrawlRun, redact_url
 from crawler.items import CheckItem
+
+
+class NoDatabase(RuntimeError):
+    """The crawl was started without a database."""
+
 
 #: Close reasons that mean "stopped from outside" (Ctrl-C, SIGTERM, Scrapyd's cancel).
 INTERRUPTED_REASONS = ("shutdown", "cancelled")
@@ -50,9 +54,10 @@ class SQLitePipeline:
         spider = self.crawler.spider
         db_path = getattr(spider, "db", None) or self.db_path
         if not db_path:
-            raise NotConfigured(
-                "icpwatch: no database given: set ICPWATCH_DB or pass the spider argument db=PATH"
-            )
+            # Never fall back to a file in the working directory (Scrapyd's is a temp folder).
+            message = "no database given: set ICPWATCH_DB or pass the spider argument db=PATH"
+            spider.logger.error("icpwatch: %s", message)
+            raise NoDatabase(message)
         self.run = CrawlRun.open(db_path, replace(spider.crawl_options, extra=self._recorded()))
         spider.crawl_run = self.run
         spider.logger.info(
