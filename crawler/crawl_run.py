@@ -169,8 +169,11 @@ def check_selection(db: Database, options: CrawlOptions) -> None:
 class CrawlRun:
     """One open run: created by :meth:`open`, fed by :meth:`save`, closed by :meth:`finish`."""
 
-    def __init__(self, db: Database, lock: CrawlLock, run_id: int, targets: list[Target]):
+    def __init__(
+        self, db: Database, path: Path, lock: CrawlLock, run_id: int, targets: list[Target]
+    ):
         self.db = db
+        self.path = path
         self.lock = lock
         self.run_id = run_id
         self.targets = targets
@@ -212,7 +215,7 @@ class CrawlRun:
         except BaseException:
             lock.release()
             raise
-        return cls(db, lock, run_id, targets)
+        return cls(db, Path(db_path), lock, run_id, targets)
 
     def save(self, rows: list[dict[str, Any]]) -> None:
         """One transaction per batch; a row already stored for (run, domain) is ignored."""

@@ -38,6 +38,12 @@ class CheckItem:
     encoding: str | None
     elapsed_ms: int
     checked_at: str
+    rendered: int = 0
+    static_verdict: str | None = None
+    render_error: str | None = None
+    screenshot_path: str | None = None
+    screenshot_size: int | None = None
+    screenshot_sha256: str | None = None
 
 
 def _json(value: Any) -> str:
@@ -49,6 +55,7 @@ def check_item(
 ) -> CheckItem:
     """Flatten an outcome into the row; the Finding's own JSON keeps every detail."""
     finding = outcome.finding.to_dict() if outcome.finding else {}
+    shot = outcome.screenshot
     displayed = finding.get("displayed", [])
     shown = next((e for e in displayed if e["matches_expected"]), None)
     first = shown or (displayed[0] if displayed else None)
@@ -84,4 +91,10 @@ def check_item(
         encoding=finding.get("encoding"),
         elapsed_ms=elapsed_ms,
         checked_at=now(),
+        rendered=int(outcome.rendered),
+        static_verdict=outcome.static_verdict or outcome.verdict,
+        render_error=outcome.render_error,
+        screenshot_path=shot.path if shot else None,
+        screenshot_size=shot.size if shot else None,
+        screenshot_sha256=shot.sha256 if shot else None,
     )

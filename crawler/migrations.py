@@ -148,5 +148,16 @@ def m002_runs_and_checks(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_rendering(db: Database) -> None:
+    checks = db["checks"]
+    checks.add_column("rendered", int, not_null_default=0)
+    checks.add_column("static_verdict", str)
+    checks.add_column("render_error", str)
+    checks.add_column("screenshot_path", str)
+    checks.add_column("screenshot_size", int)
+    checks.add_column("screenshot_sha256", str)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from crawler.footer_check import Finding, check_page
+from crawler.rendering import Screenshot
 
 CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
 
@@ -45,6 +46,10 @@ class Outcome:
     content_sha256: str | None = None
     size: int | None = None
     fallback: bool = False  # a failure to reach the site: the next homepage URL may answer
+    rendered: bool = False  # the verdict comes from the page rendered in Chromium
+    static_verdict: str | None = None  # the static verdict, kept beside a rendered one
+    render_error: str | None = None  # why rendering failed (the static verdict stands)
+    screenshot: Screenshot | None = None
 
 
 def host_of(url: str) -> str:

@@ -17,6 +17,11 @@ ICPWATCH_ALLOW_PRIVATE = False
 ICPWATCH_BATCH_SIZE = 200
 ICPWATCH_BATCH_SECONDS = 2.0
 ICPWATCH_PROGRESS_INTERVAL = 10.0
+# Rendering (spider argument render=auto|never|always, screenshots, evidence_dir)
+ICPWATCH_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; else Playwright's own browser
+ICPWATCH_RENDER_CONCURRENCY = 2  # pages open in the browser at once
+ICPWATCH_RENDER_TIMEOUT = 20.0  # seconds per page
+ICPWATCH_EVIDENCE_DIR = None  # default: "evidence" next to the database
 
 USER_AGENT = f"icpwatch/{__version__} (licence display check; +https://pypi.org/project/icpwatch/)"
 ROBOTSTXT_OBEY = True

@@ -74,6 +74,8 @@ class SQLitePipeline:
             "user_agent": settings.get("USER_AGENT"),
             "allow_private": settings.getbool("ICPWATCH_ALLOW_PRIVATE"),
             "proxy": redact_url(getattr(self.crawler.spider, "proxy", None)),
+            "render": getattr(self.crawler.spider, "render", None),
+            "screenshots": getattr(self.crawler.spider, "screenshots", None),
         }
 
     def process_item(self, item: CheckItem) -> CheckItem:

@@ -7,12 +7,15 @@ The SQLite pipeline opens the run and hands the spider its targets (``self.crawl
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -21,6 +24,14 @@ from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
 from crawler.page_outcome import Outcome, assess_failure, assess_page, telling_error
+from crawler.rendering import (
+    RENDER_MODES,
+    VIEWPORT,
+    playwright_settings,
+    rendered_finding,
+    take_screenshot,
+    wants_render,
+)
 
 #: Answers of a proxy that could not reach the site: no page from this URL, try the next one.
 PROXY_GATEWAY_ERRORS = (502, 504)
@@ -44,17 +55,42 @@ class HomepagesSpider(scrapy.Spider):
         due: str | None = None,
         proxy: str | None = None,
         db: str | None = None,
+        render: str = "auto",
+        screenshots: str | bool = True,
+        evidence_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if render not in RENDER_MODES:
+            raise ValueError(f"render={render!r}: expected one of {', '.join(RENDER_MODES)}")
         self.db = db
         self.proxy = proxy
+        self.render = render
+        self.screenshots = str(screenshots).lower() not in ("0", "false", "no", "off")
+        self.evidence_dir = evidence_dir
         self.crawl_options = CrawlOptions(
             licences=tuple(canonical(n) for n in _split(license)),
             domains=tuple(normalise_host(h).host for h in _split(domain)),
             due=due or None,
         )
         self.crawl_run = None  # set by the SQLite pipeline when the spider opens
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesSpider:
+        """Rendering needs Chromium behind Scrapy's downloader: set it up only when asked."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.render != "never":
+            settings = crawler.settings
+            crawler.settings.setdict(
+                playwright_settings(
+                    concurrency=settings.getint("ICPWATCH_RENDER_CONCURRENCY"),
+                    timeout=settings.getfloat("ICPWATCH_RENDER_TIMEOUT"),
+                    chromium=settings.get("ICPWATCH_CHROMIUM"),
+                    screenshots=spider.screenshots,
+                ),
+                priority="spider",
+            )
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for target in self.crawl_run.targets:
@@ -98,7 +134,76 @@ class HomepagesSpider(scrapy.Spider):
             encoding=getattr(response, "encoding", None),
             licensed_hosts=target.licensed_hosts,
         )
+        if wants_render(self.render, outcome.finding, response.body):
+            yield self._render_request(response.url, target, outcome, attempts, started)
+        else:
+            yield check_item(target, outcome, attempts, _ms(started))
+
+    def _render_request(
+        self, url: str, target: Target, static: Outcome, attempts: list, started: float
+    ) -> scrapy.Request:
+        proxy = self.proxy or os.environ.get("http_proxy") or os.environ.get("HTTP_PROXY")
+        context = {"viewport": VIEWPORT, "ignore_https_errors": True}
+        if proxy:
+            context["proxy"] = {"server": proxy}
+        return scrapy.Request(
+            url,
+            callback=self.parse_rendered,
+            errback=self.on_render_failure,
+            dont_filter=True,
+            meta={
+                "playwright": True,
+                "playwright_include_page": True,
+                "dont_retry": True,
+                "playwright_context": "render",
+                "playwright_context_kwargs": context,
+            },
+            cb_kwargs={
+                "target": target,
+                "static": static,
+                "attempts": attempts,
+                "started": started,
+            },
+        )
+
+    async def parse_rendered(
+        self, response: Response, target: Target, static: Outcome, attempts: list, started: float
+    ) -> AsyncIterator[CheckItem]:
+        page = response.meta["playwright_page"]
+        try:
+            finding, measured = await rendered_finding(
+                page, response.text, target.license_no, target.company, response.url
+            )
+            shot = None
+            if self.screenshots:
+                shot = await take_screenshot(page, finding, measured, self._shot_path(target))
+            outcome = replace(
+                static,
+                verdict=str(finding.verdict),
+                finding=finding,
+                rendered=True,
+                static_verdict=static.verdict,
+                screenshot=shot,
+            )
+        except Exception as exc:  # a failed render never loses the static result
+            outcome = replace(static, render_error=f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            await page.close()
         yield check_item(target, outcome, attempts, _ms(started))
+
+    async def on_render_failure(self, failure: Failure) -> AsyncIterator[CheckItem]:
+        kw = failure.request.cb_kwargs
+        page = failure.request.meta.get("playwright_page")
+        if page is not None:
+            await page.close()
+        error = f"{type(failure.value).__name__}: {failure.value}".splitlines()[0][:500]
+        outcome = replace(kw["static"], render_error=error)
+        yield check_item(kw["target"], outcome, kw["attempts"], _ms(kw["started"]))
+
+    def _shot_path(self, target: Target) -> Path:
+        base = self.evidence_dir or self.settings.get("ICPWATCH_EVIDENCE_DIR")
+        folder = Path(base) if base else self.crawl_run.path.parent / "evidence"
+        return folder / f"run-{self.crawl_run.run_id}" / f"{target.host}.png"
 
     def on_failure(self, failure: Failure) -> Iterator[CheckItem | scrapy.Request]:
         request, kw = failure.request, failure.request.cb_kwargs

@@ -61,8 +61,18 @@ def web():
 def matrix(web, tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("matrix") / "icpwatch.db"
     assert icpwatch(db, "licenses", "load", str(REPO / "examples" / "licenses")).returncode == 0
+    # --render never: the static verdicts (tests/test_render_e2e.py covers rendering)
     result = icpwatch(
-        db, "crawl", "--proxy", web.proxy_url, "--timeout", str(TIMEOUT), "--concurrency", "32"
+        db,
+        "crawl",
+        "--proxy",
+        web.proxy_url,
+        "--timeout",
+        str(TIMEOUT),
+        "--concurrency",
+        "32",
+        "--render",
+        "never",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "run 1 finished" in result.stdout
@@ -120,6 +130,7 @@ def test_run_row_and_views(matrix: Path, web) -> None:
     extra = json.loads(options)["extra"]
     assert extra["concurrency"] == 32 and extra["proxy"] == web.proxy_url
     assert extra["obey_robots"] is True and extra["timeout"] == TIMEOUT
+    assert extra["render"] == "never"
     assert query(matrix, "select count(*) from latest_checks") == [(len(LISTED),)]
     noncompliant = {h for (h,) in query(matrix, "select host from noncompliant")}
     assert noncompliant == {h for h in LISTED if SITES[h].verdict != "compliant"}

@@ -22,6 +22,7 @@ from crawler.crawl_run import (
     parse_duration,
 )
 from crawler.domains import InvalidDomain, normalise_host
+from crawler.rendering import RENDER_MODES
 from spiders.homepages import HomepagesSpider
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -101,6 +102,32 @@ def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     help="Download timeout per attempt, seconds.",
 )
 @click.option(
+    "--render",
+    type=click.Choice(RENDER_MODES),
+    default="auto",
+    show_default=True,
+    help="Render in headless Chromium: app shells and scripted missing/label-only pages "
+    "(auto), every page (always), or none (never).",
+)
+@click.option(
+    "--screenshots/--no-screenshots",
+    default=True,
+    show_default=True,
+    help="Save a PNG of the number (or the page bottom) for every rendered page.",
+)
+@click.option(
+    "--evidence-dir",
+    type=click.Path(file_okay=False),
+    help="Where screenshots go (default: 'evidence' next to the database).",
+)
+@click.option(
+    "--render-concurrency",
+    type=click.IntRange(1, 32),
+    default=2,
+    show_default=True,
+    help="Pages open in the browser at once.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
     help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).",
@@ -117,6 +144,10 @@ def crawl(
     obey_robots: bool,
     allow_private: bool,
     timeout: float,
+    render: str,
+    screenshots: bool,
+    evidence_dir: str | None,
+    render_concurrency: int,
     log_level: str | None,
 ) -> None:
     """Check every active licensed homepage and record the findings."""
@@ -140,6 +171,8 @@ def crawl(
             "ROBOTSTXT_OBEY": obey_robots,
             "ICPWATCH_ALLOW_PRIVATE": allow_private,
             "DOWNLOAD_TIMEOUT": timeout,
+            "ICPWATCH_RENDER_CONCURRENCY": render_concurrency,
+            "ICPWATCH_RENDER_TIMEOUT": timeout,
             "LOG_LEVEL": log_level or ("WARNING" if sys.stderr.isatty() else "INFO"),
             **({"USER_AGENT": user_agent} if user_agent else {}),
         },
@@ -149,7 +182,14 @@ def crawl(
     crawler = process.create_crawler(HomepagesSpider)
     errors: list[BaseException] = []
     deferred = process.crawl(
-        crawler, license=",".join(numbers), domain=",".join(hosts), due=due, proxy=proxy
+        crawler,
+        license=",".join(numbers),
+        domain=",".join(hosts),
+        due=due,
+        proxy=proxy,
+        render=render,
+        screenshots=screenshots,
+        evidence_dir=evidence_dir,
     )
     deferred.addErrback(lambda failure: errors.append(failure.value))
     process.start()

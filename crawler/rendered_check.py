@@ -1,0 +1,77 @@
+"""The footer check's verdict decided by what a browser measured on the rendered page.
+
+The static check guesses visibility from markup (comments, scripts, inline ``display:none``);
+the browser knows: box size, computed display/visibility/opacity, clipping, font size, colour
+against background, and where the element sits on the full page. This module is pure: the
+browser's measurements come in as :class:`ElementFacts` keyed by the evidence's XPath.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from crawler.footer_check import BODY, FOOTER, Finding, NumberEvidence, Verdict
+
+#: Text smaller than this is not "displayed" (px, computed font size).
+MIN_FONT_PX = 9.0
+#: WCAG contrast ratio below which text does not stand out from its background.
+MIN_CONTRAST = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class ElementFacts:
+    """What the browser measured for one evidence element (see crawler/rendering.py)."""
+
+    found: bool
+    visible: bool = False
+    reason: str | None = None  # why not visible: display:none, opacity:0, clipped, font 4px …
+    in_footer: bool = False  # inside a footer-like element or in the bottom quarter of the page
+
+
+def _judged(evidence: NumberEvidence, facts: ElementFacts | None) -> NumberEvidence:
+    """Evidence re-labelled by the browser; an element it could not find keeps its static view."""
+    if facts is None or not facts.found:
+        return evidence
+    return replace(
+        evidence,
+        visible=facts.visible,
+        region=FOOTER if facts.in_footer else BODY,
+        where=evidence.where if facts.visible else (facts.reason or evidence.where),
+    )
+
+
+def apply_browser(finding: Finding, facts: dict[str, ElementFacts]) -> Finding:
+    """The verdict for the rendered page: the same precedence as the static check, but with the
+    browser's visibility and region; a rendered page never ``needs_render``."""
+    evidence = [_judged(e, facts.get(e.path)) for e in (*finding.displayed, *finding.hidden)]
+    shown = tuple(e for e in evidence if e.visible)
+    unseen = tuple(e for e in evidence if not e.visible)
+    expected_shown = [e for e in shown if e.matches_expected]
+    others = [e for e in shown if not e.matches_expected]
+    notes = [
+        f"rendered: {e.raw} not visible ({e.where})"
+        for e in unseen
+        if e.matches_expected and facts.get(e.path, ElementFacts(False)).found
+    ]
+    near_miss = False
+    if any(e.region == FOOTER for e in expected_shown):
+        verdict = Verdict.COMPLIANT
+    elif expected_shown:
+        verdict = Verdict.DISPLAYED_ELSEWHERE
+    elif any(e.matches_expected for e in unseen):
+        verdict = Verdict.HIDDEN
+    elif others:
+        verdict = Verdict.WRONG_NUMBER
+        near_miss = any(e.near_miss for e in others)
+    elif finding.label_links:
+        verdict = Verdict.LABEL_ONLY
+    else:
+        verdict = Verdict.MISSING
+    return replace(
+        finding,
+        verdict=verdict,
+        near_miss=near_miss,
+        displayed=shown,
+        hidden=unseen,
+        notes=(*finding.notes, *notes),
+    )

@@ -1,0 +1,206 @@
+"""Rendering homepages in headless Chromium (scrapy-playwright): when to render, the browser's
+settings, the visibility measurements, and the screenshot evidence.
+
+The verdict rules stay pure (crawler/rendered_check.py); this module is the browser glue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crawler.footer_check import Finding, Verdict, check_page
+from crawler.rendered_check import MIN_CONTRAST, MIN_FONT_PX, ElementFacts, apply_browser
+
+RENDER_MODES = ("auto", "never", "always")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+_SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
+#: Static verdicts a browser can overturn cheaply when the page runs scripts.
+_RECHECK = (Verdict.MISSING, Verdict.LABEL_ONLY)
+VIEWPORT = {"width": 1366, "height": 900}
+SCREENSHOT_PAD = 24  # px around the number's element
+BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
+
+
+def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:
+    """``always``: every judged page; ``auto``: app shells, and missing/label-only pages that
+    run scripts (the number may be built by them)."""
+    if finding is None or mode == "never":
+        return False
+    if mode == "always":
+        return True
+    return finding.verdict == Verdict.NEEDS_RENDER or (
+        finding.verdict in _RECHECK and bool(_SCRIPT.search(body))
+    )
+
+
+def playwright_settings(
+    *, concurrency: int, timeout: float, chromium: str | None, screenshots: bool
+) -> dict[str, Any]:
+    """Scrapy settings that route ``meta["playwright"]`` requests through Chromium."""
+    executable = chromium or DEFAULT_CHROMIUM
+    launch: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
+    if shutil.which(executable) or Path(executable).exists():
+        launch["executable_path"] = executable  # else Playwright's own (`playwright install`)
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": concurrency,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout * 1000,
+        # Screenshots show what a visitor sees: load everything. Otherwise skip heavy resources.
+        "PLAYWRIGHT_ABORT_REQUEST": None if screenshots else "crawler.rendering.abort_heavy",
+    }
+
+
+def abort_heavy(request: Any) -> bool:
+    return request.resource_type in ("image", "media", "font")
+
+
+#: Runs in the page: for each evidence XPath, is the element visible, and is it in the footer?
+VISIBILITY_JS = """
+([paths, minFont, minContrast]) => {
+  const doc = document.documentElement;
+  const height = Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0);
+  const footerLike = /foot|copyright|beian|bottom|(^|[-_\\s])ft($|[-_\\s])/i;
+  const rgba = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let a = el; a; a = a.parentElement) {
+      const c = rgba(getComputedStyle(a).backgroundColor);
+      if (c[3] > 0.5) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const out = {};
+  for (const path of paths) {
+    let node = null;
+    try {
+      node = document.evaluate(path, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
+        .singleNodeValue;
+    } catch (e) { node = null; }
+    if (!node) { out[path] = {found: false}; continue; }
+    if (node.nodeType !== 1) {
+      const kind = node.nodeType === 8 ? "comment" : "attribute";
+      out[path] = {found: true, visible: false, reason: kind};
+      continue;
+    }
+    const el = node;
+    let reason = null;
+    if (el.closest("script,style,template,noscript,head,title")) reason = "not rendered";
+    let opacity = 1;
+    for (let a = el; a && !reason; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.display === "none") reason = "display:none";
+      opacity *= parseFloat(s.opacity);
+    }
+    const style = getComputedStyle(el);
+    if (!reason && style.visibility !== "visible") reason = "visibility:hidden";
+    if (!reason && opacity < 0.1) reason = "opacity:0";
+    const r = el.getBoundingClientRect();
+    if (!reason && (r.width < 1 || r.height < 1)) reason = "empty box";
+    if (!reason && (r.right + scrollX <= 0 || r.bottom + scrollY <= 0)) reason = "off-page";
+    for (let a = el.parentElement; a && !reason; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.overflow === "visible" && s.clipPath === "none" && s.clip === "auto") continue;
+      const b = a.getBoundingClientRect();
+      if (b.width < 1 || b.height < 1 || r.right <= b.left || r.left >= b.right ||
+          r.bottom <= b.top || r.top >= b.bottom) reason = "clipped";
+    }
+    const font = parseFloat(style.fontSize);
+    if (!reason && font < minFont) reason = `font ${font}px`;
+    if (!reason) {
+      const fg = lum(rgba(style.color)), bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < minContrast) reason = `contrast ${ratio.toFixed(2)}`;
+    }
+    let inFooter = r.top + scrollY >= 0.75 * height;
+    for (let a = el; a && !inFooter; a = a.parentElement) {
+      const role = a.getAttribute && a.getAttribute("role");
+      const names = (a.id || "") + " " + (typeof a.className === "string" ? a.className : "");
+      inFooter = a.tagName === "FOOTER" || role === "contentinfo" || footerLike.test(names);
+    }
+    out[path] = {found: true, visible: !reason, reason, in_footer: inFooter,
+                 box: [r.left + scrollX, r.top + scrollY, r.width, r.height]};
+  }
+  return {facts: out, height, width: doc.scrollWidth};
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    path: str
+    size: int
+    sha256: str
+    box: tuple[float, float, float, float]  # the page region shot: x, y, width, height
+
+
+async def rendered_finding(
+    page: Any, html: str, expected: str, company: str | None, url: str
+) -> tuple[Finding, dict[str, Any]]:
+    """The footer check on the rendered DOM, with visibility decided by the browser."""
+    finding = check_page(html, expected, company=company, url=url)
+    paths = [e.path for e in (*finding.displayed, *finding.hidden)]
+    measured = await page.evaluate(VISIBILITY_JS, [paths, MIN_FONT_PX, MIN_CONTRAST])
+    facts = {
+        path: ElementFacts(
+            found=f["found"],
+            visible=f.get("visible", False),
+            reason=f.get("reason"),
+            in_footer=f.get("in_footer", False),
+        )
+        for path, f in measured["facts"].items()
+    }
+    return apply_browser(finding, facts), measured
+
+
+async def take_screenshot(
+    page: Any, finding: Finding, measured: dict[str, Any], dest: Path
+) -> Screenshot:
+    """The number's element (padded), or the bottom of the page when no number is shown."""
+    shown = [e for e in finding.displayed if e.matches_expected] or list(finding.displayed)
+    box = measured["facts"].get(shown[0].path, {}).get("box") if shown else None
+    width, height = measured["width"], measured["height"]
+    if box:
+        x, y = max(0.0, box[0] - SCREENSHOT_PAD), max(0.0, box[1] - SCREENSHOT_PAD)
+        clip = {
+            "x": x,
+            "y": y,
+            "width": min(width - x, box[2] + 2 * SCREENSHOT_PAD),
+            "height": min(height - y, box[3] + 2 * SCREENSHOT_PAD),
+        }
+    else:
+        top = max(0, height - BOTTOM_SHOT_HEIGHT)
+        clip = {"x": 0, "y": top, "width": width, "height": height - top}
+    png = await page.screenshot(full_page=True, clip=clip)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(png)
+    return Screenshot(
+        str(dest),
+        len(png),
+        hashlib.sha256(png).hexdigest(),
+        (clip["x"], clip["y"], clip["width"], clip["height"]),
+    )
