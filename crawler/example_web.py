@@ -44,6 +44,8 @@ class Site:
     verdict: str  # one of VERDICTS
     licence: str | None = JING  # the licence listing the host; None = only a redirect target
     via: str = "/"  # the judged page (after redirects), relative to http://host/
+    rendered: str | None = None  # verdict when rendered in Chromium, if it differs from `verdict`
+    render_error: bool = False  # rendering must fail (the static verdict stands)
 
     @property
     def final_url(self) -> str:
@@ -91,6 +93,13 @@ _TABLE = [
     Site("waf.icpwatch-demo.cn", "waf_challenge", "challenge", "blocked"),
     Site("waf-403.icpwatch-demo.cn", "waf_403", "challenge", "blocked"),
     Site("robots.icpwatch-demo.cn", "robots_disallow", "robots_disallowed", "blocked"),
+    # what only a browser sees (rendered with --render always; auto renders the scripted ones)
+    Site("late-footer.icpwatch-demo.cn", "late_footer", "ok", "missing", rendered="compliant"),
+    Site("css-hidden.icpwatch-demo.cn", "css_hidden", "ok", "compliant", rendered="hidden"),
+    Site("white-text.icpwatch-demo.cn", "white_text", "ok", "compliant", rendered="hidden"),
+    Site("tiny-text.icpwatch-demo.cn", "tiny_text", "ok", "compliant", rendered="hidden"),
+    Site("script-error.icpwatch-demo.cn", "script_error", "ok", "missing", rendered="compliant"),
+    Site("never-loads.icpwatch-demo.cn", "never_loads", "ok", "missing", render_error=True),
     # the second licence
     Site("icpwatch-demo.com.cn", "compliant_fullwidth", "ok", "compliant", licence=HU),
     Site("shop.icpwatch-demo.com.cn", "compliant_div", "ok", "compliant", licence=HU),
@@ -193,6 +202,31 @@ _UTF8_PAGES = {  # scenario → homepage, served as text/html; charset=utf-8
         title="示例商城",
     ),
 }
+_LATE = (  # the licence line arrives 200 ms after the page loaded
+    "<script>setTimeout(function () {var s = document.createElement('span');"
+    f"s.textContent = '{_LABEL}' + '京B2-' + '20990001';"
+    "document.querySelector('footer').appendChild(s);}, 200);</script>"
+)
+_UTF8_PAGES.update({
+    "late_footer": _page(_articles(), _footer(_ICP, _POLICE) + _LATE),
+    "css_hidden": _page(  # hidden by a stylesheet the static check never reads
+        _articles(), _footer(_ICP, _SPANS, _POLICE),
+        head='<link rel="stylesheet" href="/static/site.css">\n',
+    ),
+    "white_text": _page(_articles(), _footer(
+        _ICP, f'<span style="color:#fff">{_LABEL}{JING}</span>', _POLICE)),
+    "tiny_text": _page(_articles(), _footer(
+        _ICP, f'<span style="font-size:4px">{_LABEL}{JING}</span>', _POLICE)),
+    "script_error": _page(  # the script adds the number, then throws
+        _articles(), _footer(_ICP, _POLICE)
+        + _LATE.replace("}, 200);", "; throw new Error('boom');}, 0);"),
+    ),
+    "never_loads": _page(  # a script that never arrives: the load event never fires
+        _articles(), _footer(_ICP, _POLICE) + '<script src="/static/never.js"></script>'
+    ),
+})  # fmt: skip
+_CSS = b"footer.footer { display: none; }\n"
+
 _PAGES: dict[str, tuple[bytes, str]] = {  # scenario → (homepage, Content-Type)
     **{k: (v.encode(), "text/html; charset=utf-8") for k, v in _UTF8_PAGES.items()},
     "gbk": (_GBK.encode("gbk"), "text/html"),
@@ -449,6 +483,10 @@ class ExampleWeb:
                 )
             case "waf_403", _:
                 return Reply(403, (_WAF_CLOUDFLARE,), headers=(("cf-mitigated", "challenge"),))
+            case "css_hidden", "/static/site.css":
+                return Reply(200, (_CSS,), "text/css")
+            case "never_loads", "/static/never.js":
+                return Reply(fault="stall")
             case "needs_render", _ if path in _JS:
                 return Reply(200, (_JS[path].encode(),), "application/javascript; charset=utf-8")
             case _, "/" if scenario in _PAGES:

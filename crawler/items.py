@@ -79,6 +79,7 @@ def check_item(
                 "displayed": displayed,
                 "hidden": finding.get("hidden", []),
                 "label_links": finding.get("label_links", []),
+                **({"screenshot_box": list(shot.box)} if shot else {}),
             }
         ),
         filings=_json(finding.get("filings", [])),

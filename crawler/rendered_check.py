@@ -3,7 +3,7 @@
 The static check guesses visibility from markup (comments, scripts, inline ``display:none``);
 the browser knows: box size, computed display/visibility/opacity, clipping, font size, colour
 against background, and where the element sits on the full page. This module is pure: the
-browser's measurements come in as :class:`ElementFacts` keyed by the evidence's XPath.
+browser's measurements come in as :class:`ElementFacts` keyed by :func:`evidence_key`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ class ElementFacts:
     in_footer: bool = False  # inside a footer-like element or in the bottom quarter of the page
 
 
+def evidence_key(evidence: NumberEvidence) -> str:
+    """How the browser's measurements are keyed: two numbers may share one element."""
+    return f"{evidence.path}|{evidence.raw}"
+
+
 def _judged(evidence: NumberEvidence, facts: ElementFacts | None) -> NumberEvidence:
     """Evidence re-labelled by the browser; an element it could not find keeps its static view."""
     if facts is None or not facts.found:
@@ -43,7 +48,9 @@ def _judged(evidence: NumberEvidence, facts: ElementFacts | None) -> NumberEvide
 def apply_browser(finding: Finding, facts: dict[str, ElementFacts]) -> Finding:
     """The verdict for the rendered page: the same precedence as the static check, but with the
     browser's visibility and region; a rendered page never ``needs_render``."""
-    evidence = [_judged(e, facts.get(e.path)) for e in (*finding.displayed, *finding.hidden)]
+    evidence = [
+        _judged(e, facts.get(evidence_key(e))) for e in (*finding.displayed, *finding.hidden)
+    ]
     shown = tuple(e for e in evidence if e.visible)
     unseen = tuple(e for e in evidence if not e.visible)
     expected_shown = [e for e in shown if e.matches_expected]
@@ -51,7 +58,7 @@ def apply_browser(finding: Finding, facts: dict[str, ElementFacts]) -> Finding:
     notes = [
         f"rendered: {e.raw} not visible ({e.where})"
         for e in unseen
-        if e.matches_expected and facts.get(e.path, ElementFacts(False)).found
+        if e.matches_expected and facts.get(evidence_key(e), ElementFacts(False)).found
     ]
     near_miss = False
     if any(e.region == FOOTER for e in expected_shown):

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
 from crawler.footer_check import Finding, Verdict, check_page
-from crawler.rendered_check import MIN_CONTRAST, MIN_FONT_PX, ElementFacts, apply_browser
+from crawler.rendered_check import (
+    MIN_CONTRAST,
+    MIN_FONT_PX,
+    ElementFacts,
+    apply_browser,
+    evidence_key,
+)
 
 RENDER_MODES = ("auto", "never", "always")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +38,9 @@ _SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
 #: Static verdicts a browser can overturn cheaply when the page runs scripts.
 _RECHECK = (Verdict.MISSING, Verdict.LABEL_ONLY)
 VIEWPORT = {"width": 1366, "height": 900}
-SCREENSHOT_PAD = 24  # px around the number's element
+SCREENSHOT_PAD = (240, 24)  # px left/right and above/below the number: its label shows too
 BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
+SETTLE_MS = 3000  # longest wait for the network to go quiet after ``load``
 
 
 def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:
@@ -71,9 +80,10 @@ def abort_heavy(request: Any) -> bool:
     return request.resource_type in ("image", "media", "font")
 
 
-#: Runs in the page: for each evidence XPath, is the element visible, and is it in the footer?
+#: Runs in the page. For each evidence [XPath, raw text]: find the text inside the element,
+#: then judge every element the text runs through (split spans) as a visitor would see it.
 VISIBILITY_JS = """
-([paths, minFont, minContrast]) => {
+([items, minFont, minContrast]) => {
   const doc = document.documentElement;
   const height = Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0);
   const footerLike = /foot|copyright|beian|bottom|(^|[-_\\s])ft($|[-_\\s])/i;
@@ -94,56 +104,76 @@ VISIBILITY_JS = """
     }
     return [255, 255, 255, 1];
   };
+  const locate = (block, raw) => {  // the text nodes holding raw, and its box
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    let text = "";
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      nodes.push([n, text.length]);
+      text += n.data;
+    }
+    const at = text.indexOf(raw);
+    if (at < 0) return {elements: [block], rect: block.getBoundingClientRect()};
+    const end = at + raw.length;
+    const hit = nodes.filter(([n, s]) => s < end && s + n.data.length > at);
+    const range = document.createRange();
+    range.setStart(hit[0][0], at - hit[0][1]);
+    const [last, lastStart] = hit[hit.length - 1];
+    range.setEnd(last, end - lastStart);
+    return {elements: hit.map(([n]) => n.parentElement), rect: range.getBoundingClientRect()};
+  };
+  const judge = (el, r) => {  // why a visitor does not see el's text, or null
+    if (el.closest("script,style,template,noscript,head,title")) return "not rendered";
+    let opacity = 1;
+    for (let a = el; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.display === "none") return "display:none";
+      opacity *= parseFloat(s.opacity);
+    }
+    const style = getComputedStyle(el);
+    if (style.visibility !== "visible") return "visibility:hidden";
+    if (opacity < 0.1) return "opacity:0";
+    if (r.width < 1 || r.height < 1) return "empty box";
+    if (r.right + scrollX <= 0 || r.bottom + scrollY <= 0) return "off-page";
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.overflow === "visible" && s.clipPath === "none" && s.clip === "auto") continue;
+      const b = a.getBoundingClientRect();
+      if (b.width < 1 || b.height < 1 || r.right <= b.left || r.left >= b.right ||
+          r.bottom <= b.top || r.top >= b.bottom) return "clipped";
+    }
+    const font = parseFloat(style.fontSize);
+    if (font < minFont) return `font ${font}px`;
+    const fg = lum(rgba(style.color)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < minContrast) return `contrast ${ratio.toFixed(2)}`;
+    return null;
+  };
   const out = {};
-  for (const path of paths) {
+  for (const [path, raw] of items) {
+    const key = path + "|" + raw;
     let node = null;
     try {
       node = document.evaluate(path, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
         .singleNodeValue;
     } catch (e) { node = null; }
-    if (!node) { out[path] = {found: false}; continue; }
+    if (!node) { out[key] = {found: false}; continue; }
     if (node.nodeType !== 1) {
       const kind = node.nodeType === 8 ? "comment" : "attribute";
-      out[path] = {found: true, visible: false, reason: kind};
+      out[key] = {found: true, visible: false, reason: kind};
       continue;
     }
-    const el = node;
+    const {elements, rect} = locate(node, raw);
     let reason = null;
-    if (el.closest("script,style,template,noscript,head,title")) reason = "not rendered";
-    let opacity = 1;
-    for (let a = el; a && !reason; a = a.parentElement) {
-      const s = getComputedStyle(a);
-      if (s.display === "none") reason = "display:none";
-      opacity *= parseFloat(s.opacity);
-    }
-    const style = getComputedStyle(el);
-    if (!reason && style.visibility !== "visible") reason = "visibility:hidden";
-    if (!reason && opacity < 0.1) reason = "opacity:0";
-    const r = el.getBoundingClientRect();
-    if (!reason && (r.width < 1 || r.height < 1)) reason = "empty box";
-    if (!reason && (r.right + scrollX <= 0 || r.bottom + scrollY <= 0)) reason = "off-page";
-    for (let a = el.parentElement; a && !reason; a = a.parentElement) {
-      const s = getComputedStyle(a);
-      if (s.overflow === "visible" && s.clipPath === "none" && s.clip === "auto") continue;
-      const b = a.getBoundingClientRect();
-      if (b.width < 1 || b.height < 1 || r.right <= b.left || r.left >= b.right ||
-          r.bottom <= b.top || r.top >= b.bottom) reason = "clipped";
-    }
-    const font = parseFloat(style.fontSize);
-    if (!reason && font < minFont) reason = `font ${font}px`;
-    if (!reason) {
-      const fg = lum(rgba(style.color)), bg = lum(background(el));
-      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-      if (ratio < minContrast) reason = `contrast ${ratio.toFixed(2)}`;
-    }
-    let inFooter = r.top + scrollY >= 0.75 * height;
-    for (let a = el; a && !inFooter; a = a.parentElement) {
-      const role = a.getAttribute && a.getAttribute("role");
+    for (const el of elements) { reason = reason || judge(el, rect); }
+    let inFooter = rect.top + scrollY >= 0.75 * height;
+    for (let a = elements[0]; a && !inFooter; a = a.parentElement) {
       const names = (a.id || "") + " " + (typeof a.className === "string" ? a.className : "");
-      inFooter = a.tagName === "FOOTER" || role === "contentinfo" || footerLike.test(names);
+      inFooter = a.tagName === "FOOTER" || a.getAttribute("role") === "contentinfo" ||
+        footerLike.test(names);
     }
-    out[path] = {found: true, visible: !reason, reason, in_footer: inFooter,
-                 box: [r.left + scrollX, r.top + scrollY, r.width, r.height]};
+    out[key] = {found: true, visible: !reason, reason, in_footer: inFooter,
+                box: [rect.left + scrollX, rect.top + scrollY, rect.width, rect.height]};
   }
   return {facts: out, height, width: doc.scrollWidth};
 }
@@ -158,21 +188,30 @@ class Screenshot:
     box: tuple[float, float, float, float]  # the page region shot: x, y, width, height
 
 
+async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:
+    """After ``load``, let scripts finish their requests (a footer fetched or timed in late);
+    a page that never goes quiet is measured as it is after ``timeout_ms``."""
+    try:
+        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return
+
+
 async def rendered_finding(
-    page: Any, html: str, expected: str, company: str | None, url: str
+    page: Any, expected: str, company: str | None, url: str
 ) -> tuple[Finding, dict[str, Any]]:
-    """The footer check on the rendered DOM, with visibility decided by the browser."""
-    finding = check_page(html, expected, company=company, url=url)
-    paths = [e.path for e in (*finding.displayed, *finding.hidden)]
-    measured = await page.evaluate(VISIBILITY_JS, [paths, MIN_FONT_PX, MIN_CONTRAST])
+    """The footer check on the DOM as it is now, with visibility decided by the browser."""
+    finding = check_page(await page.content(), expected, company=company, url=url)
+    items = [[e.path, e.raw] for e in (*finding.displayed, *finding.hidden)]
+    measured = await page.evaluate(VISIBILITY_JS, [items, MIN_FONT_PX, MIN_CONTRAST])
     facts = {
-        path: ElementFacts(
+        key: ElementFacts(
             found=f["found"],
             visible=f.get("visible", False),
             reason=f.get("reason"),
             in_footer=f.get("in_footer", False),
         )
-        for path, f in measured["facts"].items()
+        for key, f in measured["facts"].items()
     }
     return apply_browser(finding, facts), measured
 
@@ -182,7 +221,7 @@ async def take_screenshot(
 ) -> Screenshot:
     """The number's element (padded), or the bottom of the page when no number is shown."""
     shown = [e for e in finding.displayed if e.matches_expected] or list(finding.displayed)
-    box = measured["facts"].get(shown[0].path, {}).get("box") if shown else None
+    box = measured["facts"].get(evidence_key(shown[0]), {}).get("box") if shown else None
     width, height = measured["width"], measured["height"]
     if box:
         x, y = max(0.0, box[0] - SCREENSHOT_PAD), max(0.0, box[1] - SCREENSHOT_PAD)

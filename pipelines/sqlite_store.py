@@ -7,6 +7,7 @@ started the Scrapy way (``scrapy crawl homepages``, Scrapyd) must behave exactly
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, replace
 
@@ -53,9 +54,13 @@ class SQLitePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         db_path = getattr(spider, "db", None) or self.db_path
+        # Never fall back to a file in the working directory (Scrapyd's is its own folder).
+        message = None
         if not db_path:
-            # Never fall back to a file in the working directory (Scrapyd's is a temp folder).
             message = "no database given: set ICPWATCH_DB or pass the spider argument db=PATH"
+        elif getattr(spider, "_job", None) and not os.path.isabs(db_path):  # a Scrapyd job
+            message = f"db={db_path} is a relative path: a Scrapyd job needs an absolute one"
+        if message:
             spider.logger.error("icpwatch: %s", message)
             raise NoDatabase(message)
         self.run = CrawlRun.open(db_path, replace(spider.crawl_options, extra=self._recorded()))

@@ -29,6 +29,7 @@ from crawler.rendering import (
     VIEWPORT,
     playwright_settings,
     rendered_finding,
+    settle,
     take_screenshot,
     wants_render,
 )
@@ -171,8 +172,9 @@ class HomepagesSpider(scrapy.Spider):
     ) -> AsyncIterator[CheckItem]:
         page = response.meta["playwright_page"]
         try:
+            await settle(page)
             finding, measured = await rendered_finding(
-                page, response.text, target.license_no, target.company, response.url
+                page, target.license_no, target.company, response.url
             )
             shot = None
             if self.screenshots:

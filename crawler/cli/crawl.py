@@ -121,6 +121,11 @@ def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     help="Where screenshots go (default: 'evidence' next to the database).",
 )
 @click.option(
+    "--chromium",
+    metavar="PATH",
+    help="Chromium executable (default /usr/bin/chromium, else Playwright's own browser).",
+)
+@click.option(
     "--render-concurrency",
     type=click.IntRange(1, 32),
     default=2,
@@ -148,6 +153,7 @@ def crawl(
     screenshots: bool,
     evidence_dir: str | None,
     render_concurrency: int,
+    chromium: str | None,
     log_level: str | None,
 ) -> None:
     """Check every active licensed homepage and record the findings."""
@@ -173,6 +179,7 @@ def crawl(
             "DOWNLOAD_TIMEOUT": timeout,
             "ICPWATCH_RENDER_CONCURRENCY": render_concurrency,
             "ICPWATCH_RENDER_TIMEOUT": timeout,
+            **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
             "LOG_LEVEL": log_level or ("WARNING" if sys.stderr.isatty() else "INFO"),
             **({"USER_AGENT": user_agent} if user_agent else {}),
         },

@@ -1,0 +1,291 @@
+"""What a compliance team reads after a run: one row per (licence, domain) of a run, the
+changes between two runs, and the per-domain history, straight from SQL (docs/queries.md).
+
+A run that was interrupted and resumed is one pass split over several ``runs`` rows: the report
+of run R reads the checks of R and of the interrupted runs in its ``resumed_from`` chain, and
+each domain's latest check among them. No click, no Scrapy: the CLI and the HTML renderer sit on
+top of this.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler.footer_check import Verdict
+from crawler.page_outcome import CRAWL_VERDICTS
+from crawler.validity import STATUS_SQL, STATUSES
+
+#: What a check can conclude: the footer check's verdicts, then the crawl's own.
+VERDICTS: tuple[str, ...] = (*(v.value for v in Verdict), *CRAWL_VERDICTS)
+#: Report rows that have no check: an active domain the run did not check, a licence with no
+#: active domain at all.
+NOT_CHECKED, NO_DOMAIN = "not_checked", "no_domain"
+ROW_VERDICTS: tuple[str, ...] = (*VERDICTS, NOT_CHECKED, NO_DOMAIN)
+#: ``--changes`` groups, in the order they are listed.
+CHANGE_KINDS = ("newly_noncompliant", "newly_compliant", "changed")
+#: ``--fail-on`` conditions beyond a verdict or licence status name.
+NONCOMPLIANT = "noncompliant"
+FAIL_CONDITIONS: tuple[str, ...] = (NONCOMPLIANT, *ROW_VERDICTS, *STATUSES)
+
+#: The stable keys of a report row, in order (CSV columns, JSON objects; docs/queries.md).
+ROW_KEYS = (
+    "license_no",
+    "company",
+    "license_status",
+    "expires_on",
+    "domain_id",
+    "host",
+    "domain_active",
+    "verdict",
+    "near_miss",
+    "offsite_redirect",
+    "final_url",
+    "http_status",
+    "error",
+    "evidence_snippet",
+    "checked_at",
+    "run_id",
+)
+#: Extra keys of a ``--changes`` row.
+CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
+_CHECK_KEYS = ROW_KEYS[ROW_KEYS.index("verdict") :]
+_FLAGS = ("domain_active", "near_miss", "offsite_redirect")
+
+
+def pass_sql(base: str) -> str:
+    """CTEs ``pass(pass_id, run_id)``: each run chosen by ``base`` (a ``SELECT id, id``) with the
+    interrupted runs it resumed; ``pass_latest``: each domain's latest check within a pass."""
+    return f"""pass(pass_id, run_id) AS (
+        {base}
+        UNION ALL
+        SELECT pass.pass_id, r.resumed_from
+          FROM pass JOIN runs r ON r.id = pass.run_id
+          JOIN runs i ON i.id = r.resumed_from AND i.status = 'interrupted'
+    ),
+    pass_latest(pass_id, domain_id, check_id) AS (
+        SELECT pass.pass_id, c.domain_id, max(c.id)
+          FROM pass JOIN checks c ON c.run_id = pass.run_id
+         GROUP BY pass.pass_id, c.domain_id
+    )"""
+
+
+_STATUS = STATUS_SQL.format(expires="l.expires_on", today=":today")
+_ROWS_SQL = f"""WITH RECURSIVE {pass_sql("SELECT :run, :run")}
+SELECT l.license_no, l.company, {_STATUS} AS license_status, l.expires_on,
+       d.id AS domain_id, d.host, d.active AS domain_active,
+       coalesce(c.verdict, '{NOT_CHECKED}') AS verdict, c.near_miss, c.offsite_redirect,
+       c.final_url, c.http_status, c.error, c.evidence_snippet, c.checked_at, c.run_id
+  FROM domains d JOIN licenses l USING (license_no)
+  LEFT JOIN pass_latest pl ON pl.domain_id = d.id
+  LEFT JOIN checks c ON c.id = pl.check_id
+ WHERE d.active OR pl.check_id IS NOT NULL
+UNION ALL
+SELECT l.license_no, l.company, {_STATUS}, l.expires_on, NULL, NULL, NULL, '{NO_DOMAIN}',
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM licenses l
+ WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.license_no = l.license_no AND d.active)
+ORDER BY 1, 6"""
+
+
+class NoRun(LookupError):
+    """There is no run to report on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run as the report sees it: ``chain`` is the run and the interrupted runs it resumed,
+    newest first; their checks together make the run's pass."""
+
+    id: int
+    status: str
+    started_at: str
+    ended_at: str | None
+    chain: tuple[int, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "chain": list(self.chain),
+        }
+
+
+def _run(db: Database, where: str, args: list[Any]) -> Run | None:
+    row = db.execute(
+        f"SELECT id, status, started_at, ended_at FROM runs WHERE {where} ORDER BY id DESC LIMIT 1",
+        args,
+    ).fetchone()
+    if row is None:
+        return None
+    chain = db.execute(
+        f"WITH RECURSIVE {pass_sql('SELECT ?, ?')} SELECT run_id FROM pass ORDER BY run_id DESC",
+        [row[0], row[0]],
+    ).fetchall()
+    return Run(*row, chain=tuple(r[0] for r in chain))
+
+
+def get_run(db: Database, run_id: int | None = None) -> Run:
+    """Run ``run_id`` whatever its status, or else the latest finished run."""
+    if run_id is not None:
+        run = _run(db, "id = ?", [run_id])
+        if run is None:
+            raise NoRun(f"there is no run {run_id}")
+        return run
+    run = _run(db, "status = 'finished'", [])
+    if run is None:
+        raise NoRun("no finished run yet (run `icpwatch crawl` first)")
+    return run
+
+
+def previous_run(db: Database, run: Run) -> Run | None:
+    """The latest finished run before ``run``: what ``--changes`` compares it with."""
+    return _run(db, "status = 'finished' AND id < ?", [run.id])
+
+
+def report_rows(db: Database, run: Run, today: date) -> list[dict[str, Any]]:
+    """Every active domain of every licence with its check in ``run``'s pass (``not_checked``
+    when it has none), domains the pass checked that are inactive now, and one ``no_domain`` row
+    per licence without an active domain; sorted by licence and host."""
+    cursor = db.execute(_ROWS_SQL, {"run": run.id, "today": today.isoformat()})
+    rows = [dict(zip(ROW_KEYS, values, strict=True)) for values in cursor.fetchall()]
+    for row in rows:
+        for key in _FLAGS:
+            if row[key] is not None:
+                row[key] = bool(row[key])
+    return rows
+
+
+def is_noncompliant(verdict: str | None) -> bool:
+    """A check that found a fault: every verdict but ``compliant`` (a row with no check is not a
+    finding, so ``not_checked`` and ``no_domain`` are not counted; name them to match them)."""
+    return verdict in VERDICTS and verdict != Verdict.COMPLIANT
+
+
+def change_kind(previous: str | None, verdict: str | None) -> str:
+    if is_noncompliant(verdict) and not is_noncompliant(previous):
+        return "newly_noncompliant"
+    if verdict == Verdict.COMPLIANT:
+        return "newly_compliant"
+    return "changed"
+
+
+def changes(
+    rows: Iterable[dict[str, Any]], previous: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows whose verdict differs from ``previous`` (a (licence, host) new in ``rows`` was
+    ``None`` before; one gone from ``rows`` is listed with verdict ``None``), newly non-compliant
+    first, then newly compliant, then the other changes."""
+    before = {(r["license_no"], r["host"]): r for r in previous}
+    found = []
+    for row in rows:
+        old = before.pop((row["license_no"], row["host"]), None)
+        if old is None or old["verdict"] != row["verdict"]:
+            found.append((row, old))
+    for old in before.values():  # gone: the domain was removed and not checked again
+        found.append(({**old, **dict.fromkeys(_CHECK_KEYS)}, old))
+    result = []
+    for row, old in found:
+        was = old["verdict"] if old else None
+        result.append(
+            {
+                **row,
+                "change": change_kind(was, row["verdict"]),
+                "previous_verdict": was,
+                "previous_checked_at": old["checked_at"] if old else None,
+            }
+        )
+    result.sort(key=lambda r: (CHANGE_KINDS.index(r["change"]), r["license_no"], r["host"] or ""))
+    return result
+
+
+def filter_rows(
+    rows: Iterable[dict[str, Any]],
+    verdicts: Collection[str] = (),
+    licences: Collection[str] = (),
+    statuses: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """The rows matching every given filter (an empty filter matches everything)."""
+    return [
+        r
+        for r in rows
+        if (not verdicts or r["verdict"] in verdicts)
+        and (not licences or r["license_no"] in licences)
+        and (not statuses or r["license_status"] in statuses)
+    ]
+
+
+def matches(row: dict[str, Any], condition: str) -> bool:
+    """Whether a row trips a ``--fail-on`` condition (see FAIL_CONDITIONS)."""
+    if condition == NONCOMPLIANT:
+        return is_noncompliant(row["verdict"])
+    if condition in STATUSES:
+        return row["license_status"] == condition
+    return row["verdict"] == condition
+
+
+def failing(rows: Iterable[dict[str, Any]], conditions: Collection[str]) -> list[dict[str, Any]]:
+    return [r for r in rows if any(matches(r, c) for c in conditions)]
+
+
+def summary(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Rows per verdict, in ROW_VERDICTS order (``removed`` for a domain gone in --changes)."""
+    counts = Counter(r["verdict"] or "removed" for r in rows)
+    order = [*ROW_VERDICTS, "removed"]
+    return {v: counts[v] for v in sorted(counts, key=order.index)}
+
+
+@dataclass(frozen=True)
+class History:
+    """Each domain's verdict in the last finished passes up to a run, for the per-run strip."""
+
+    runs: list[tuple[int, str]]  # (run id, started_at), oldest first
+    verdicts: dict[tuple[int, int], str]  # (run id, domain id) → verdict
+
+    def strip(self, domain_id: int) -> list[tuple[int, str, str | None]]:
+        """(run id, started_at, verdict or None when that pass did not check it) per run."""
+        return [(r, at, self.verdicts.get((r, domain_id))) for r, at in self.runs]
+
+
+def history(db: Database, run: Run, limit: int = 30) -> History:
+    base = (
+        "SELECT id, id FROM (SELECT id FROM runs WHERE (status = 'finished' OR id = :run) "
+        "AND id <= :run ORDER BY id DESC LIMIT :limit)"
+    )
+    params = {"run": run.id, "limit": limit}
+    runs = db.execute(
+        f"WITH RECURSIVE {pass_sql(base)} SELECT DISTINCT r.id, r.started_at FROM pass "
+        "JOIN runs r ON r.id = pass.pass_id ORDER BY r.id",
+        params,
+    ).fetchall()
+    verdicts = db.execute(
+        f"WITH RECURSIVE {pass_sql(base)} SELECT pl.pass_id, pl.domain_id, c.verdict "
+        "FROM pass_latest pl JOIN checks c ON c.id = pl.check_id",
+        params,
+    ).fetchall()
+    return History([(r, at) for r, at in runs], {(r, d): v for r, d, v in verdicts})
+
+
+def report_json(
+    run: Run,
+    rows: list[dict[str, Any]],
+    generated_at: str,
+    previous: Run | None = None,
+    changes_only: bool = False,
+) -> dict[str, Any]:
+    """The ``--format json`` / webhook object (documented in docs/queries.md)."""
+    return {
+        "generated_at": generated_at,
+        "run": run.as_json(),
+        "changes": changes_only,
+        "previous_run": previous.as_json() if previous else None,
+        "summary": summary(rows),
+        "rows": rows,
+    }
