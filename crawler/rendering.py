@@ -224,12 +224,13 @@ async def take_screenshot(
     box = measured["facts"].get(evidence_key(shown[0]), {}).get("box") if shown else None
     width, height = measured["width"], measured["height"]
     if box:
-        x, y = max(0.0, box[0] - SCREENSHOT_PAD), max(0.0, box[1] - SCREENSHOT_PAD)
+        pad_x, pad_y = SCREENSHOT_PAD
+        x, y = max(0.0, box[0] - pad_x), max(0.0, box[1] - pad_y)
         clip = {
             "x": x,
             "y": y,
-            "width": min(width - x, box[2] + 2 * SCREENSHOT_PAD),
-            "height": min(height - y, box[3] + 2 * SCREENSHOT_PAD),
+            "width": min(width, box[0] + box[2] + pad_x) - x,
+            "height": min(height, box[1] + box[3] + pad_y) - y,
         }
     else:
         top = max(0, height - BOTTOM_SHOT_HEIGHT)
