@@ -1,0 +1,40 @@
+"""``icpwatch evidence prune``: free disk space taken by old screenshots."""
+
+from __future__ import annotations
+
+import click
+
+from crawler.cli.common import open_db
+from crawler.crawl_run import parse_duration
+from crawler.evidence_store import prune_screenshots
+
+
+@click.group("evidence")
+def evidence() -> None:
+    """Screenshot evidence of rendered checks."""
+
+
+@evidence.command("prune")
+@click.option(
+    "--keep-runs", type=click.IntRange(0), help="Keep the screenshots of the N latest runs."
+)
+@click.option("--older-than", metavar="DURATION", help="Prune runs started before this (e.g. 90d).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.pass_context
+def prune(ctx: click.Context, keep_runs: int | None, older_than: str | None, dry_run: bool) -> None:
+    """Delete old screenshots; the checks keep their verdicts, evidence text and PNG hashes."""
+    if keep_runs is None and older_than is None:
+        raise click.UsageError("give --keep-runs N and/or --older-than DURATION")
+    if older_than:
+        try:
+            parse_duration(older_than)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    result = prune_screenshots(
+        open_db(ctx), keep_runs=keep_runs, older_than=older_than, dry_run=dry_run
+    )
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb} {result.files} screenshot(s), {result.bytes / 1e6:.1f} MB"
+        + (f"; {result.missing} already missing" if result.missing else "")
+    )
