@@ -19,7 +19,7 @@ from crawler.items import CheckItem
 
 
 class NoDatabase(RuntimeError):
-    """The crawl was started without a database."""
+    """The crawl was started without a usable database (none, or relative under Scrapyd)."""
 
 
 #: Close reasons that mean "stopped from outside" (Ctrl-C, SIGTERM, Scrapyd's cancel).

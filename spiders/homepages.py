@@ -52,6 +52,7 @@ class HomepagesSpider(scrapy.Spider):
     def __init__(
         self,
         license: str | None = None,  # the Scrapyd argument name users type
+        licence: str | None = None,  # the British spelling, as common
         domain: str | None = None,
         due: str | None = None,
         proxy: str | None = None,
@@ -61,6 +62,9 @@ class HomepagesSpider(scrapy.Spider):
         evidence_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
+        unknown = sorted(k for k in kwargs if not k.startswith("_"))  # Scrapyd adds _job
+        if unknown:  # a typo must not silently widen the crawl to the whole database
+            raise ValueError(f"unknown spider argument(s): {', '.join(unknown)}")
         super().__init__(**kwargs)
         if render not in RENDER_MODES:
             raise ValueError(f"render={render!r}: expected one of {', '.join(RENDER_MODES)}")
@@ -70,7 +74,7 @@ class HomepagesSpider(scrapy.Spider):
         self.screenshots = str(screenshots).lower() not in ("0", "false", "no", "off")
         self.evidence_dir = evidence_dir
         self.crawl_options = CrawlOptions(
-            licences=tuple(canonical(n) for n in _split(license)),
+            licences=tuple(canonical(n) for n in _split(license or licence)),
             domains=tuple(normalise_host(h).host for h in _split(domain)),
             due=due or None,
         )

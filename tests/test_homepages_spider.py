@@ -145,3 +145,7 @@ def test_spider_arguments_are_validated_and_normalised() -> None:
     assert s.crawl_options.domains == ("example-shop.cn",)
     with pytest.raises(ValueError, match="not a licence number"):
         HomepagesSpider(license="nonsense")
+    assert HomepagesSpider(licence="沪B2-20170001").crawl_options.licences == ("沪B2-20170001",)
+    with pytest.raises(ValueError, match="unknown spider argument"):
+        HomepagesSpider(licenses="沪B2-20170001")
+    assert HomepagesSpider(_job="abc").crawl_options.licences == ()

@@ -7,6 +7,8 @@ holds the database.
 from __future__ import annotations
 
 import sys
+import time
+from collections import Counter
 from urllib.parse import urlsplit
 
 import click
@@ -18,10 +20,19 @@ from crawler.crawl_run import (
     BadSelection,
     CrawlLocked,
     CrawlOptions,
+    CrawlRun,
     check_selection,
     parse_duration,
+    redact_url,
+)
+from crawler.distributed import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_PREFIX,
+    RedisUnavailable,
+    coordinate,
 )
 from crawler.domains import InvalidDomain, normalise_host
+from crawler.progress import progress_line
 from crawler.rendering import RENDER_MODES
 from spiders.homepages import HomepagesSpider
 
@@ -52,6 +63,74 @@ def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     lines += [f"  {verdict:<20} {n:>7}" for verdict, n in counts]
     lines.append(f"Query it: sqlite3 {db_path} 'select host, verdict, final_url from noncompliant'")
     return status, "\n".join(lines)
+
+
+def crawl_settings(
+    *, concurrency: int, obey_robots: bool, timeout: float, log_level: str | None, **extra: object
+) -> Settings:
+    """The project's Scrapy settings with the command line's choices on top."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(
+        {
+            "CONCURRENT_REQUESTS": concurrency,
+            "ROBOTSTXT_OBEY": obey_robots,
+            "DOWNLOAD_TIMEOUT": timeout,
+            "ICPWATCH_RENDER_TIMEOUT": timeout,
+            "LOG_LEVEL": log_level or ("WARNING" if sys.stderr.isatty() else "INFO"),
+            **extra,
+        },
+        priority="cmdline",
+    )
+    return settings
+
+
+def _coordinate(
+    ctx: click.Context, db_path: str, options: CrawlOptions, url: str, prefix: str, lease: float
+) -> None:
+    """``crawl --redis``: this process queues and stores; `icpwatch worker`s crawl."""
+    try:
+        run = CrawlRun.open(db_path, options)
+    except CrawlLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_LOCKED)
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def progress(counts: dict[str, int]) -> None:
+        line = progress_line(
+            sum(counts.values()), len(run.targets), time.monotonic() - started, Counter(counts)
+        )
+        click.echo(f"\r\x1b[K{line}" if tty else line, err=True, nl=not tty)
+
+    try:
+        status = coordinate(
+            run,
+            url,
+            prefix=prefix,
+            lease_seconds=lease,
+            on_progress=_every(2.0 if tty else 10.0, progress),
+        )
+    except RedisUnavailable as exc:
+        click.echo(
+            f"\nerror: {exc} (run {run.run_id} interrupted; the next crawl resumes it)", err=True
+        )
+        ctx.exit(EXIT_FAILED)
+    status, summary = _summary(db_path, run.run_id)
+    click.echo(("\n" if tty else "") + summary)
+    ctx.exit(EXIT_FINISHED if status == "finished" else EXIT_FAILED)
+
+
+def _every(seconds: float, action):
+    """Call ``action`` at most once per ``seconds``."""
+    last = [0.0]
+
+    def throttled(*args: object) -> None:
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            action(*args)
+
+    return throttled
 
 
 @click.command("crawl")
@@ -137,6 +216,21 @@ def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
     help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Distribute: queue the targets in Redis for `icpwatch worker`s and store their items "
+    "(docs/distributed.md).",
+)
+@click.option("--prefix", default=DEFAULT_PREFIX, show_default=True, help="Redis key prefix.")
+@click.option(
+    "--lease",
+    type=click.FloatRange(1),
+    default=DEFAULT_LEASE_SECONDS,
+    show_default=True,
+    help="With --redis: seconds before a target no worker answered is queued again.",
+)
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -155,6 +249,9 @@ def crawl(
     render_concurrency: int,
     chromium: str | None,
     log_level: str | None,
+    redis_url: str | None,
+    prefix: str,
+    lease: float,
 ) -> None:
     """Check every active licensed homepage and record the findings."""
     db_path = ctx.find_root().obj["db"]
@@ -167,23 +264,23 @@ def crawl(
     except (InvalidDomain, ValueError, BadSelection) as exc:
         raise click.UsageError(str(exc)) from None
     proxy = _proxy(proxy)
+    if redis_url:
+        options = CrawlOptions(
+            numbers, hosts, due, {"redis": redact_url(redis_url), "prefix": prefix, "lease": lease}
+        )
+        _coordinate(ctx, db_path, options, redis_url, prefix, lease)
+        return
 
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    settings.setdict(
-        {
-            "ICPWATCH_DB": db_path,
-            "CONCURRENT_REQUESTS": concurrency,
-            "ROBOTSTXT_OBEY": obey_robots,
-            "ICPWATCH_ALLOW_PRIVATE": allow_private,
-            "DOWNLOAD_TIMEOUT": timeout,
-            "ICPWATCH_RENDER_CONCURRENCY": render_concurrency,
-            "ICPWATCH_RENDER_TIMEOUT": timeout,
-            **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
-            "LOG_LEVEL": log_level or ("WARNING" if sys.stderr.isatty() else "INFO"),
-            **({"USER_AGENT": user_agent} if user_agent else {}),
-        },
-        priority="cmdline",
+    settings = crawl_settings(
+        concurrency=concurrency,
+        obey_robots=obey_robots,
+        timeout=timeout,
+        log_level=log_level,
+        ICPWATCH_DB=db_path,
+        ICPWATCH_ALLOW_PRIVATE=allow_private,
+        ICPWATCH_RENDER_CONCURRENCY=render_concurrency,
+        **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
+        **({"USER_AGENT": user_agent} if user_agent else {}),
     )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(HomepagesSpider)

@@ -1,0 +1,67 @@
+"""The ``homepages`` spider as a scrapy-redis worker: targets come from Redis, items go back.
+
+Same requests, same footer check, same items as ``homepages``; only the request source
+(``PREFIX:queue``) and the item sink (pipelines/redis_sink.py) differ. It idles while the queue
+is empty and never needs the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy_redis.spiders import RedisMixin
+
+from crawler.distributed import (
+    DEFAULT_PREFIX,
+    active_key,
+    claims_key,
+    decode_target,
+    queue_key,
+)
+from spiders.homepages import HomepagesSpider
+
+
+class HomepagesWorker(RedisMixin, HomepagesSpider):
+    name = "homepages-worker"
+
+    def __init__(
+        self,
+        redis_url: str = "redis://127.0.0.1:6379/0",
+        prefix: str = DEFAULT_PREFIX,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.redis_url = redis_url  # a spider argument, never a setting: settings get logged
+        self.prefix = prefix
+        self.redis_key = queue_key(prefix)
+        self.max_idle_time = 0  # a worker waits for work; SIGTERM stops it
+        self.tokens: dict[int, str] = {}  # domain id → the run its item goes back to
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesWorker:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup_redis(crawler)
+        spider.server = redis.Redis.from_url(spider.redis_url, socket_timeout=30)
+        spider.count_size = spider.server.llen
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.next_requests():
+            yield request
+
+    def make_request_from_data(self, data: bytes) -> list[scrapy.Request]:
+        try:
+            token, target = decode_target(data)
+        except ValueError as exc:
+            self.logger.warning("skipped a queue message: %s", exc)
+            return []
+        if not self.server.exists(active_key(self.prefix, token)):
+            return []  # its run is over (finished or interrupted): nobody would store it
+        self.tokens[target.domain_id] = token
+        self.server.rpush(claims_key(self.prefix, token), target.domain_id)  # the lease starts
+        return [self._request(target, 0, [], time.monotonic())]
