@@ -55,7 +55,7 @@ ROW_KEYS = (
 #: Extra keys of a ``--changes`` row.
 CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
 _CHECK_KEYS = ROW_KEYS[ROW_KEYS.index("verdict") :]
-_FLAGS = ("domain_active", "near_miss", "offsite_redirect")
+_BOOLEANS = ("domain_active", "near_miss", "offsite_redirect")  # 0/1 in SQLite
 
 
 def pass_sql(base: str) -> str:
@@ -157,7 +157,7 @@ def report_rows(db: Database, run: Run, today: date) -> list[dict[str, Any]]:
     cursor = db.execute(_ROWS_SQL, {"run": run.id, "today": today.isoformat()})
     rows = [dict(zip(ROW_KEYS, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:
-        for key in _FLAGS:
+        for key in _BOOLEANS:
             if row[key] is not None:
                 row[key] = bool(row[key])
     return rows
@@ -167,6 +167,20 @@ def is_noncompliant(verdict: str | None) -> bool:
     """A check that found a fault: every verdict but ``compliant`` (a row with no check is not a
     finding, so ``not_checked`` and ``no_domain`` are not counted; name them to match them)."""
     return verdict in VERDICTS and verdict != Verdict.COMPLIANT
+
+
+def flags(row: dict[str, Any]) -> list[str]:
+    """What a reader must notice beside the verdict: a typo of the number, a redirect off the
+    licensed domains, a domain no longer licensed."""
+    return [
+        name
+        for name, on in (
+            ("near-miss", row["near_miss"]),
+            ("offsite", row["offsite_redirect"]),
+            ("removed", row["domain_active"] is False),
+        )
+        if on
+    ]
 
 
 def change_kind(previous: str | None, verdict: str | None) -> str:

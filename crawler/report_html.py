@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import __version__
-from crawler.report import CHANGE_KINDS, History
+from crawler.report import CHANGE_KINDS, History, flags
 
 #: Background colour per verdict: green for compliant, reds for a page that fails the rule,
 #: oranges for no page to judge, greys for rows without a check.
@@ -74,7 +74,10 @@ th.nosort { cursor: default; }
 .strip { display: inline-flex; gap: 2px; }
 .strip i { display: inline-block; width: 9px; height: 16px; border-radius: 2px; }
 .strip i.none { background: #fff; outline: 1px solid #bdbdbd; outline-offset: -1px; }
-.url, .snippet { word-break: break-all; }
+.url, .snippet { overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
+.company { min-width: 9em; }
+.urlcell { min-width: 12em; }
 .snippet { font-family: ui-monospace, monospace; font-size: .9em; }
 .error { color: #8d2b0b; }
 .when { white-space: nowrap; color: #555; }
@@ -175,16 +178,7 @@ def _url(url: str | None) -> str:
 
 
 def _flags(row: dict[str, Any]) -> str:
-    names = [
-        name
-        for name, on in (
-            ("near-miss", row["near_miss"]),
-            ("offsite", row["offsite_redirect"]),
-            ("removed", row["domain_active"] is False),
-        )
-        if on
-    ]
-    return "".join(f'<span class="flag">{n}</span>' for n in names)
+    return "".join(f'<span class="flag">{_e(name)}</span>' for name in flags(row))
 
 
 def _strip(history: History, domain_id: int | None) -> str:
@@ -214,15 +208,15 @@ def _row(row: dict[str, Any], history: History, changes: bool) -> str:
         if text
     )
     cells += [
-        f"<td>{_e(row['license_no'])}</td>",
-        f"<td>{_e(row['company'])}</td>",
+        f'<td class="nowrap">{_e(row["license_no"])}</td>',
+        f'<td class="company">{_e(row["company"])}</td>',
         f'<td data-sort="{_e(status)}"><span class="tag s-{_e(status)}"'
         f' title="expires {_e(row["expires_on"] or "?")}">{_e(status)}</span></td>',
-        f"<td>{_e(row['host'] or '—')}</td>",
+        f'<td class="nowrap">{_e(row["host"] or "—")}</td>',
         f"<td>{_tag(row['verdict'])}</td>",
         f"<td>{_flags(row)}</td>",
         f"<td>{_strip(history, row['domain_id'])}</td>",
-        f"<td>{_url(row['final_url'])}</td>",
+        f'<td class="urlcell">{_url(row["final_url"])}</td>',
         f"<td>{evidence}</td>",
         f'<td class="when" title="{_e(row["checked_at"])}">{_e(_when(row["checked_at"]))}</td>',
     ]
@@ -236,8 +230,8 @@ def _run_line(run: dict[str, Any]) -> str:
         f", ended {_when(run['ended_at']) or '—'} UTC"
     )
     if resumed:
-        text += f"; continues interrupted run(s) {', '.join(map(str, resumed))}"
-    return _e(text)
+        text += f", continuing interrupted run(s) {', '.join(map(str, resumed))}"
+    return _e(text + ".")
 
 
 def render(report: dict[str, Any], history: History) -> str:
@@ -247,7 +241,7 @@ def render(report: dict[str, Any], history: History) -> str:
     if changes:
         previous = report["previous_run"]
         meta += _e(
-            f". Changes since run {previous['id']}." if previous else ". No earlier finished run."
+            f" Changes since run {previous['id']}." if previous else " No earlier finished run."
         )
     badges = "".join(
         f'<button type="button" class="badge {_verdict_class(v)}" data-verdict="{_e(v)}"'

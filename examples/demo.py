@@ -42,7 +42,12 @@ Done. The results are in {args.db}. Try:
   .venv/bin/icpwatch --db {args.db} licenses show 京B2-20990001
 (docs/schema.md documents every table and view.)"""
     )
-    return code
+    report = args.db.parent / "report.html"
+    written = icpwatch(args.db, "report", "--format", "html", "-o", str(report))
+    if written == 0:
+        print(f"\nHTML report: {report.resolve()}")
+        print(f"  .venv/bin/icpwatch --db {args.db} report   (table; --changes, --format json…)")
+    return code or written
 
 
 if __name__ == "__main__":

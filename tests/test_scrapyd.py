@@ -45,7 +45,12 @@ web, slow_web, slow_db = e2e.web, e2e.slow_web, e2e.slow_db
 
 PROJECT = "icpwatch"
 BIN = Path(sys.executable).parent  # the venv's scripts: scrapyd-deploy
-PACKAGES = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+PACKAGES = [  # the top-level packages pyproject.toml's package discovery includes
+    pattern.rstrip("*")
+    for pattern in tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+]
 DOCS = (REPO / "docs" / "scheduling.md").read_text()
 DOC_URL = "http://localhost:6800"  # the docs' Scrapyd; the tests' listens on another port
 #: docs/scheduling.md's commands; the tests add ``-d`` fields to them.
@@ -192,6 +197,8 @@ def test_the_docs_show_the_commands_tested_here() -> None:
 def test_deploy_packs_every_package_and_the_settings(scrapyd: Scrapyd, egg: Path) -> None:
     with zipfile.ZipFile(egg) as z:
         tops = {name.split("/")[0] for name in z.namelist()}
+        # sub-packages and package data too: the CLI, the Datasette metadata
+        assert {"crawler/cli/crawl.py", "crawler/datasette/metadata.yaml"} <= set(z.namelist())
         entry_points = configparser.ConfigParser()
         entry_points.read_string(z.read("EGG-INFO/entry_points.txt").decode())
     assert set(PACKAGES) <= tops

@@ -33,6 +33,7 @@ from crawler.report import (
     changes,
     failing,
     filter_rows,
+    flags,
     get_run,
     history,
     is_noncompliant,
@@ -95,16 +96,8 @@ def _verdict_colour(verdict: str | None) -> str:
 
 
 def _detail(row: dict[str, Any]) -> str:
-    flags = [
-        name
-        for name, on in (
-            ("near-miss", row["near_miss"]),
-            ("offsite", row["offsite_redirect"]),
-            ("removed", row["domain_active"] is False),
-        )
-        if on
-    ]
-    parts = [f"[{' '.join(flags)}]"] if flags else []
+    names = flags(row)
+    parts = [f"[{' '.join(names)}]"] if names else []
     if row["error"]:
         parts.append(row["error"])
     elif row["offsite_redirect"]:
@@ -116,7 +109,8 @@ def _detail(row: dict[str, Any]) -> str:
 
 def _table(data: dict[str, Any], width: int) -> str:
     run, rows, with_changes = data["run"], data["rows"], data["changes"]
-    heading = f"Run {run['id']} ({run['status']}), started {run['started_at'][:16]} UTC"
+    started = run["started_at"][:16].replace("T", " ")
+    heading = f"Run {run['id']} ({run['status']}), started {started} UTC"
     if run["chain"][1:]:
         heading += f", continuing run(s) {', '.join(map(str, run['chain'][1:]))}"
     if with_changes:
