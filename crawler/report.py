@@ -51,6 +51,9 @@ ROW_KEYS = (
     "evidence_snippet",
     "checked_at",
     "run_id",
+    "rendered",
+    "static_verdict",
+    "screenshot_path",
 )
 #: Extra keys of a ``--changes`` row.
 CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
@@ -80,14 +83,15 @@ _ROWS_SQL = f"""WITH RECURSIVE {pass_sql("SELECT :run, :run")}
 SELECT l.license_no, l.company, {_STATUS} AS license_status, l.expires_on,
        d.id AS domain_id, d.host, d.active AS domain_active,
        coalesce(c.verdict, '{NOT_CHECKED}') AS verdict, c.near_miss, c.offsite_redirect,
-       c.final_url, c.http_status, c.error, c.evidence_snippet, c.checked_at, c.run_id
+       c.final_url, c.http_status, c.error, c.evidence_snippet, c.checked_at, c.run_id,
+       c.rendered, c.static_verdict, c.screenshot_path
   FROM domains d JOIN licenses l USING (license_no)
   LEFT JOIN pass_latest pl ON pl.domain_id = d.id
   LEFT JOIN checks c ON c.id = pl.check_id
  WHERE d.active OR pl.check_id IS NOT NULL
 UNION ALL
 SELECT l.license_no, l.company, {_STATUS}, l.expires_on, NULL, NULL, NULL, '{NO_DOMAIN}',
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM licenses l
  WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.license_no = l.license_no AND d.active)
 ORDER BY 1, 6"""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,6 +80,8 @@ th.nosort { cursor: default; }
 .company { min-width: 9em; }
 .urlcell { min-width: 12em; }
 .snippet { font-family: ui-monospace, monospace; font-size: .9em; }
+.shot { display: block; max-width: 320px; max-height: 120px; margin-top: .3em;
+        border: 1px solid #ccc; }
 .error { color: #8d2b0b; }
 .when { white-space: nowrap; color: #555; }
 .empty { color: #555; font-style: italic; }
@@ -145,7 +148,7 @@ _SCRIPT = """
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
 #: Nothing may load from anywhere; only the report's own script runs.
 CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     f"script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
 )
 
@@ -192,6 +195,19 @@ def _strip(history: History, domain_id: int | None) -> str:
     return f'<span class="strip">{"".join(cells)}</span>'
 
 
+def _thumbnail(row: dict[str, Any]) -> str:
+    """The rendered page's screenshot, inlined (the report loads nothing from anywhere)."""
+    path = row.get("screenshot_path")
+    if not path or not Path(path).is_file():
+        return ""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    title = f"rendered in Chromium (static verdict: {row['static_verdict']})"
+    return (
+        f'<img class="shot" alt="screenshot" title="{_e(title)}"'
+        f' src="data:image/png;base64,{data}">'
+    )
+
+
 def _row(row: dict[str, Any], history: History, changes: bool) -> str:
     verdict = row["verdict"] or "removed"
     status = row["license_status"]
@@ -206,7 +222,7 @@ def _row(row: dict[str, Any], history: History, changes: bool) -> str:
         f'<div class="{css}">{_e(text)}</div>'
         for css, text in (("snippet", row["evidence_snippet"]), ("error", row["error"]))
         if text
-    )
+    ) + _thumbnail(row)
     cells += [
         f'<td class="nowrap">{_e(row["license_no"])}</td>',
         f'<td class="company">{_e(row["company"])}</td>',

@@ -162,7 +162,13 @@ def test_renders_every_row_and_hostile_text_stays_inert(
     assert len(visible(page)) == len(data["rows"])
     assert page.locator("#shown").inner_text() == str(len(data["rows"]))
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.locator("#report tbody img, #report tbody script").count() == 0
+    assert page.locator("#report tbody img:not(.shot), #report tbody script").count() == 0
+    # the screenshots of rendered checks, inlined: nothing is loaded from anywhere
+    shots = page.locator("#report tbody img.shot")
+    assert shots.count() == sum(1 for r in data["rows"] if r["screenshot_path"]) > 0
+    for i in range(shots.count()):
+        assert shots.nth(i).get_attribute("src").startswith("data:image/png;base64,")
+        assert shots.nth(i).evaluate("img => img.naturalWidth") > 0
     host = page.locator("td", has_text=re.compile(r"^hidden\.icpwatch-demo\.cn$"))
     row = page.locator("#report tbody tr", has=host)
     assert HOSTILE in row.inner_text() and HOSTILE_ERROR in row.inner_text()
