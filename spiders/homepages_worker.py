@@ -13,7 +13,9 @@ from typing import Any
 
 import redis
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import sleep
 from scrapy_redis.spiders import RedisMixin
 
 from crawler.distributed import (
@@ -48,11 +50,31 @@ class HomepagesWorker(RedisMixin, HomepagesSpider):
         spider.setup_redis(crawler)
         spider.server = redis.Redis.from_url(spider.redis_url, socket_timeout=30)
         spider.count_size = spider.server.llen
+        crawler.signals.connect(spider.forget_failed, signal=signals.spider_error)
         return spider
 
+    def forget_failed(self, failure: object, response: scrapy.http.Response) -> None:
+        """A callback that crashed yields no item: free its slot (the lease requeues it)."""
+        target = response.request.cb_kwargs.get("target") if response.request else None
+        if target is not None:
+            self.tokens.pop(target.domain_id, None)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for request in self.next_requests():
-            yield request
+        """Keep ``CONCURRENT_REQUESTS`` targets in flight: take the next one as soon as one is
+        done, and see new work within 0.1 s (scrapy-redis alone looks only when the spider goes
+        idle, at the engine's 5 s heartbeat). Taking no more than that lets other workers share
+        the queue and keeps leases honest."""
+        while True:
+            data = (
+                []
+                if len(self.tokens) >= self.redis_batch_size
+                else self.fetch_data(self.redis_key, 1)
+            )
+            if not data:
+                await sleep(0.1)
+                continue
+            for request in self.make_request_from_data(data[0]):
+                yield request
 
     def make_request_from_data(self, data: bytes) -> list[scrapy.Request]:
         try:
