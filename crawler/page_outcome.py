@@ -18,14 +18,38 @@ from crawler.rendering import Screenshot
 CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
 
 #: Markers of anti-bot / WAF challenge pages (Cloudflare, Aliyun, Tencent, Baidu, Jiasule, generic
-#: Chinese slider / captcha pages). Only searched in small pages: a challenge page is a stub.
-CHALLENGE_RE = re.compile(
-    r"__cf_chl|cf-browser-verification|challenge-platform|cf_chl_opt"
-    r"|Attention Required! \| Cloudflare"
-    r"|acw_sc__v2|acw_tc|_waf_|aliyun_waf|errors\.aliyun\.com|TencentCloud WAF|waf\.tencent"
-    r"|jiasule|__jsl_clearance|yunsuo_session|safedog|安全验证|滑动验证|人机验证|访问验证"
-    r"|请完成下方验证|您的访问被拦截|访问被拒绝|网站防火墙|WAF拦截|captcha",
-    re.IGNORECASE,
+#: Chinese slider / captcha pages), lowercase UTF-8. Only searched in small pages: a challenge
+#: page is a stub. Plain substring tests: an alternation regex cost ~1 ms a page.
+CHALLENGE_MARKERS = tuple(
+    m.lower().encode()
+    for m in (
+        "__cf_chl",
+        "cf-browser-verification",
+        "challenge-platform",
+        "cf_chl_opt",
+        "Attention Required! | Cloudflare",
+        "acw_sc__v2",
+        "acw_tc",
+        "_waf_",
+        "aliyun_waf",
+        "errors.aliyun.com",
+        "TencentCloud WAF",
+        "waf.tencent",
+        "jiasule",
+        "__jsl_clearance",
+        "yunsuo_session",
+        "safedog",
+        "安全验证",
+        "滑动验证",
+        "人机验证",
+        "访问验证",
+        "请完成下方验证",
+        "您的访问被拦截",
+        "访问被拒绝",
+        "网站防火墙",
+        "WAF拦截",
+        "captcha",
+    )
 )
 CHALLENGE_MAX_BYTES = 64 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -65,8 +89,8 @@ def is_offsite(url: str, licensed_hosts: frozenset[str]) -> bool:
 def is_challenge(status: int, body: bytes) -> bool:
     if len(body) > CHALLENGE_MAX_BYTES and status < 400:
         return False
-    head = body[:CHALLENGE_MAX_BYTES].decode("utf-8", "replace")
-    return bool(CHALLENGE_RE.search(head))
+    head = body[:CHALLENGE_MAX_BYTES].lower()
+    return any(marker in head for marker in CHALLENGE_MARKERS)
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:

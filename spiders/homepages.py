@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,7 @@ class HomepagesSpider(scrapy.Spider):
 
     def parse_homepage(
         self, response: Response, target: Target, index: int, attempts: list, started: float
-    ) -> Iterator[CheckItem | scrapy.Request]:
+    ) -> list[CheckItem | scrapy.Request]:
         attempts = [*attempts, *_redirects(response)]
         if response.status in PROXY_GATEWAY_ERRORS and response.meta.get("proxy"):
             why = (
@@ -126,8 +126,7 @@ class HomepagesSpider(scrapy.Spider):
                 "ProxyGatewayError", f"proxy answered {response.status} {why.decode()}"
             )
             attempts.append(_attempt(response.url, response.meta, response.status, outcome.error))
-            yield from self._next_or_give_up(target, index, attempts, started, outcome)
-            return
+            return self._next_or_give_up(target, index, attempts, started, outcome)
         attempts.append(_attempt(response.url, response.meta, response.status))
         outcome = assess_page(
             expected=target.license_no,
@@ -140,9 +139,8 @@ class HomepagesSpider(scrapy.Spider):
             licensed_hosts=target.licensed_hosts,
         )
         if wants_render(self.render, outcome.finding, response.body):
-            yield self._render_request(response.url, target, outcome, attempts, started)
-        else:
-            yield check_item(target, outcome, attempts, _ms(started))
+            return [self._render_request(response.url, target, outcome, attempts, started)]
+        return [check_item(target, outcome, attempts, _ms(started))]
 
     def _render_request(
         self, url: str, target: Target, static: Outcome, attempts: list, started: float
@@ -211,23 +209,20 @@ class HomepagesSpider(scrapy.Spider):
         folder = Path(base) if base else self.crawl_run.path.parent / "evidence"
         return folder / f"run-{self.crawl_run.run_id}" / f"{target.host}.png"
 
-    def on_failure(self, failure: Failure) -> Iterator[CheckItem | scrapy.Request]:
+    def on_failure(self, failure: Failure) -> list[CheckItem | scrapy.Request]:
         request, kw = failure.request, failure.request.cb_kwargs
         outcome = assess_failure(type(failure.value).__name__, str(failure.value))
         attempts = [*kw["attempts"], _attempt(request.url, request.meta, None, outcome.error)]
-        yield from self._next_or_give_up(
-            kw["target"], kw["index"], attempts, kw["started"], outcome
-        )
+        return self._next_or_give_up(kw["target"], kw["index"], attempts, kw["started"], outcome)
 
     def _next_or_give_up(
         self, target: Target, index: int, attempts: list, started: float, outcome: Outcome
-    ) -> Iterator[CheckItem | scrapy.Request]:
+    ) -> list[CheckItem | scrapy.Request]:
         if outcome.fallback and index + 1 < len(homepage_urls(target.host)):
-            yield self._request(target, index + 1, attempts, started)
-            return
+            return [self._request(target, index + 1, attempts, started)]
         if outcome.fallback:  # every URL failed: report the most telling failure
             outcome = replace(outcome, error=telling_error(target.host, attempts))
-        yield check_item(target, outcome, attempts, _ms(started))
+        return [check_item(target, outcome, attempts, _ms(started))]
 
 
 def _attempt(url: str, meta: dict, status: int | None, error: str | None = None) -> dict:
