@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from crawler.footer_check import Finding, check_page
+from crawler.proxy_tunnels import SKIPPED
 from crawler.rendering import Screenshot
 
 CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
@@ -200,6 +201,8 @@ def telling_error(host: str, attempts: list[dict]) -> str | None:
 
     def rank(attempt: dict) -> int:
         error = attempt["error"]
-        return 0 if error.startswith(_TUNNEL) else 1 if error.startswith(_GATEWAY) else 2
+        if error.startswith((_TUNNEL, SKIPPED)):
+            return 0
+        return 1 if error.startswith(_GATEWAY) else 2
 
     return max(pool, key=rank)["error"]

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.request import getproxies
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -24,6 +25,7 @@ from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
 from crawler.page_outcome import Outcome, assess_failure, assess_page, telling_error
+from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
 from crawler.rendering import (
     RENDER_MODES,
     VIEWPORT,
@@ -79,6 +81,7 @@ class HomepagesSpider(scrapy.Spider):
             due=due or None,
         )
         self.crawl_run = None  # set by the SQLite pipeline when the spider opens
+        self.tunnels = ProxyTunnels()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesSpider:
@@ -99,7 +102,20 @@ class HomepagesSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for target in self.crawl_run.targets:
-            yield self._request(target, 0, [], time.monotonic())
+            yield self._first_request(target)
+
+    def _first_request(self, target: Target) -> scrapy.Request:
+        """``https://host/``, unless the proxy has shown it tunnels no HTTPS at all."""
+        proxied = self.proxy or getproxies().get("https")
+        if proxied and self.tunnels.skip_https(target.domain_id):
+            skipped = {
+                "url": homepage_urls(target.host)[0],
+                "status": None,
+                "error": SKIPPED,
+                "ms": 0,
+            }
+            return self._request(target, 1, [skipped], time.monotonic())
+        return self._request(target, 0, [], time.monotonic())
 
     def _request(
         self, target: Target, index: int, attempts: list[dict], started: float
@@ -128,6 +144,8 @@ class HomepagesSpider(scrapy.Spider):
             attempts.append(_attempt(response.url, response.meta, response.status, outcome.error))
             return self._next_or_give_up(target, index, attempts, started, outcome)
         attempts.append(_attempt(response.url, response.meta, response.status))
+        if index == 0 and response.meta.get("proxy"):
+            self.tunnels.opened_once()
         outcome = assess_page(
             expected=target.license_no,
             company=target.company,
@@ -212,6 +230,8 @@ class HomepagesSpider(scrapy.Spider):
     def on_failure(self, failure: Failure) -> list[CheckItem | scrapy.Request]:
         request, kw = failure.request, failure.request.cb_kwargs
         outcome = assess_failure(type(failure.value).__name__, str(failure.value))
+        if type(failure.value).__name__ == "TunnelError":
+            self.tunnels.refused_once()
         attempts = [*kw["attempts"], _attempt(request.url, request.meta, None, outcome.error)]
         return self._next_or_give_up(kw["target"], kw["index"], attempts, kw["started"], outcome)
 

@@ -7,7 +7,6 @@ is empty and never needs the database.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -86,4 +85,4 @@ class HomepagesWorker(RedisMixin, HomepagesSpider):
             return []  # its run is over (finished or interrupted): nobody would store it
         self.tokens[target.domain_id] = token
         self.server.rpush(claims_key(self.prefix, token), target.domain_id)  # the lease starts
-        return [self._request(target, 0, [], time.monotonic())]
+        return [self._first_request(target)]

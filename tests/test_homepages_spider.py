@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import TunnelError
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
@@ -11,6 +14,7 @@ from twisted.python.failure import Failure
 
 from crawler.crawl_run import Target
 from crawler.items import CheckItem
+from crawler.proxy_tunnels import AFTER, PROBE_EVERY, SKIPPED, ProxyTunnels
 from spiders.homepages import HomepagesSpider
 
 TARGET = Target(
@@ -149,3 +153,44 @@ def test_spider_arguments_are_validated_and_normalised() -> None:
     with pytest.raises(ValueError, match="unknown spider argument"):
         HomepagesSpider(licenses="沪B2-20170001")
     assert HomepagesSpider(_job="abc").crawl_options.licences == ()
+
+
+def test_a_proxy_that_refuses_every_tunnel_is_not_asked_again() -> None:
+    s = HomepagesSpider(proxy="http://127.0.0.1:1")
+    for _ in range(AFTER):
+        failure = Failure(TunnelError("Could not open CONNECT tunnel with proxy: 403"))
+        failure.request = request(0)
+        s.on_failure(failure)
+    skipped = s._first_request(replace(TARGET, domain_id=1))
+    assert skipped.url == "http://example-shop.cn/"
+    assert skipped.cb_kwargs["attempts"][0] == {
+        "url": "https://example-shop.cn/",
+        "status": None,
+        "error": SKIPPED,
+        "ms": 0,
+    }
+    # one site in PROBE_EVERY still tries https, to notice a proxy that starts tunnelling
+    assert s._first_request(replace(TARGET, domain_id=PROBE_EVERY)).url.startswith("https://")
+    # without a proxy, or once a tunnel opened, https always comes first
+    assert HomepagesSpider()._first_request(TARGET).url.startswith("https://")
+    s.tunnels.opened_once()
+    assert s._first_request(replace(TARGET, domain_id=1)).url.startswith("https://")
+
+
+@pytest.mark.parametrize(
+    ("refused", "opened", "key", "skip"),
+    [
+        (0, False, 1, False),
+        (AFTER - 1, False, 1, False),
+        (AFTER, False, 1, True),
+        (AFTER, False, PROBE_EVERY * 3, False),
+        (AFTER, True, 1, False),
+    ],
+)
+def test_proxy_tunnels(refused: int, opened: bool, key: int, skip: bool) -> None:
+    tunnels = ProxyTunnels()
+    for _ in range(refused):
+        tunnels.refused_once()
+    if opened:
+        tunnels.opened_once()
+    assert tunnels.skip_https(key) is skip
