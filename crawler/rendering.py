@@ -40,7 +40,8 @@ _RECHECK = (Verdict.MISSING, Verdict.LABEL_ONLY)
 VIEWPORT = {"width": 1366, "height": 900}
 SCREENSHOT_PAD = (240, 24)  # px left/right and above/below the number: its label shows too
 BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
-SETTLE_MS = 3000  # longest wait for the network to go quiet after ``load``
+LOAD_WAIT_MS = 3000  # longest wait for ``load`` after DOMContentLoaded
+SETTLE_MS = 3000  # longest wait for the network to go quiet after that
 
 
 def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:
@@ -189,12 +190,14 @@ class Screenshot:
 
 
 async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:
-    """After ``load``, let scripts finish their requests (a footer fetched or timed in late);
-    a page that never goes quiet is measured as it is after ``timeout_ms``."""
-    try:
-        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
-    except PlaywrightTimeout:
-        return
+    """After DOMContentLoaded, wait (boundedly) for ``load``, then let scripts finish their
+    requests (a footer fetched or timed in late); a page that never gets there is measured as
+    it is."""
+    for state, wait in (("load", LOAD_WAIT_MS), ("networkidle", timeout_ms)):
+        try:
+            await page.wait_for_load_state(state, timeout=wait)
+        except PlaywrightTimeout:
+            continue
 
 
 async def rendered_finding(

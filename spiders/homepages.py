@@ -173,6 +173,9 @@ class HomepagesSpider(scrapy.Spider):
             errback=self.on_render_failure,
             dont_filter=True,
             meta={
+                # DOMContentLoaded, then at most LOAD_WAIT_MS for `load` (see settle()): pages
+                # whose ad iframes never finish loading still get rendered and judged
+                "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
                 "playwright": True,
                 "playwright_include_page": True,
                 "dont_retry": True,
