@@ -1,0 +1,278 @@
+"""Crawl throughput: ``icpwatch crawl`` against Scrapy's own ceiling and a naive checker.
+
+Made-up hosts (site00001.bench-icpwatch.cn …) serve the real corpus pages
+(../shared/corpus/pages) through the example web, started as a separate process so its CPU
+is not in the crawler's. One run measures, at the same concurrency and with robots.txt ignored:
+
+* ``icpwatch crawl`` over --sites hosts (a subprocess; wall time and its own peak RSS),
+* a no-op Scrapy spider over the same hosts, one ``http://HOST/`` request each and a
+  callback that does nothing: the framework's ceiling on this machine,
+* a sequential requests + BeautifulSoup checker, run for --naive-seconds and extrapolated,
+* ``icpwatch crawl`` again over --big-sites hosts, for peak RSS at 10x the sites.
+
+Targets: icpwatch >= 60 % of the no-op ceiling and >= 15x the naive checker; peak RSS
+<= 300 MB, and at --big-sites at most 1.25x the peak at --sites.
+icpwatch runs with --render never by default: a static check, like the no-op spider (--render
+auto adds headless Chromium for app shells and scripted pages, a different cost altogether).
+Usage: .venv/bin/python benchmarks/crawl_throughput.py [--sites N] [--big-sites N] [--skip-big]
+       [--concurrency C] [--naive-seconds S] [--render MODE] [--pages DIR] [--check]
+Takes several minutes; run it on an otherwise idle machine (it prints the load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ROOT.parent / "shared" / "corpus" / "pages"
+NUMBER = "京B2-20252223"
+TARGET_NOOP, TARGET_NAIVE, TARGET_RSS_MB, TARGET_RSS_GROWTH = 0.6, 15, 300, 1.25
+#: Project settings the no-op spider leaves out: our components and what only they read.
+#: Everything else (concurrency, timeouts, retries, AutoThrottle, size caps…) it copies.
+NOT_SHARED = (
+    "BOT_NAME", "SPIDER_MODULES", "NEWSPIDER_MODULE", "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS", "DOWNLOAD_HANDLERS",
+)  # fmt: skip
+
+
+@dataclass
+class Run:
+    seconds: float
+    cpu: float  # user + system seconds of the process: less sensitive to other load
+    rss_mb: float
+    output: str
+
+    def rate(self, pages: int) -> float:
+        return pages / self.seconds
+
+
+def measured(cmd: list[str], log: Path) -> Run:
+    """Run ``cmd`` to completion; wall time and that one child's peak RSS (os.wait4)."""
+    with log.open("w+") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen quiet
+        out.seek(0)
+        output = out.read()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:6])}… exited {proc.returncode}:\n{output[-3000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, output)  # ru_maxrss: KiB on Linux
+
+
+def start_web(pages: Path, sites: int) -> tuple[subprocess.Popen[str], str]:
+    cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0"]
+    cmd += ["--bench-pages", str(pages), "--bench-sites", str(sites)]
+    web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = web.stdout.readline() if web.stdout else ""
+    if not line.startswith("listening on "):
+        web.kill()
+        sys.exit(f"example web did not start: {line!r}")
+    return web, line.split()[-1]
+
+
+def icpwatch_db(workdir: Path, sites: int) -> Path:
+    """A database holding one licence that lists bench hosts 1..sites (load not timed)."""
+    from crawler.example_web import bench_host
+
+    hosts = "、".join(bench_host(i) for i in range(1, sites + 1))
+    doc = workdir / f"bench-{sites}.txt"
+    doc.write_text(
+        f"经营许可证编号：{NUMBER}\n\n公司名称：北京基准测试科技有限公司\n\n"
+        f"网站名称：基准\n\n网站域名：{hosts}\n",
+        encoding="utf-8",
+    )
+    db = workdir / f"bench-{sites}.db"
+    cmd = [sys.executable, "-m", "crawler", "--db", str(db), "licenses", "load", str(doc)]
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    return db
+
+
+def run_icpwatch(db: Path, proxy: str, args: argparse.Namespace, sites: int) -> tuple[Run, str]:
+    cmd = [sys.executable, "-m", "crawler", "--db", str(db), "crawl", "--proxy", proxy]
+    cmd += ["--ignore-robots", "--concurrency", str(args.concurrency), "--log-level", "WARNING"]
+    cmd += ["--render", args.render]
+    run = measured(cmd, db.with_suffix(".log"))
+    with sqlite3.connect(db) as conn:
+        (rows,) = conn.execute("select count(*) from checks").fetchone()
+        verdicts = conn.execute(
+            "select verdict, count(*) from checks group by verdict order by 2 desc"
+        ).fetchall()
+        (attempts,) = conn.execute("select avg(json_array_length(attempts)) from checks").fetchone()
+    if rows != sites:
+        sys.exit(f"icpwatch crawl stored {rows} rows for {sites} sites:\n{run.output[-3000:]}")
+    summary = ", ".join(f"{v} {n}" for v, n in verdicts)
+    return run, f"{rows} rows ({summary}); {attempts:.2f} attempts/site"
+
+
+def run_naive(proxy: str, sites: int, seconds: float) -> tuple[Run, int, int]:
+    """Sequential requests + BeautifulSoup, as a user would write it; (run, done, found)."""
+    import requests
+    from bs4 import BeautifulSoup
+
+    from crawler.example_web import bench_host
+
+    done = found = 0
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < seconds and done < sites:
+        done += 1
+        resp = requests.get(f"http://{bench_host(done)}/", proxies={"http": proxy}, timeout=20)
+        found += NUMBER in BeautifulSoup(resp.text, "lxml").get_text()
+    run = Run(time.perf_counter() - t0, time.process_time() - cpu0, 0, "")
+    return run, done, found
+
+
+def noop_worker(proxy: str, sites: int, concurrency: int) -> None:
+    """The ceiling: a Scrapy spider with the project's download settings that does nothing."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    import crawler.settings as project
+    from crawler.example_web import bench_host
+
+    class NoopSpider(scrapy.Spider):
+        name = "noop"
+
+        async def start(self) -> AsyncIterator[scrapy.Request]:
+            for i in range(1, sites + 1):
+                url = f"http://{bench_host(i)}/"
+                yield scrapy.Request(url, self.parse, dont_filter=True, meta={"proxy": proxy})
+
+        def parse(self, response: scrapy.http.Response) -> None:
+            return None
+
+    settings = {
+        k: v
+        for k, v in vars(project).items()
+        if k.isupper() and not k.startswith("ICPWATCH_") and k not in NOT_SHARED
+    }
+    settings |= {"CONCURRENT_REQUESTS": concurrency, "ROBOTSTXT_OBEY": False}
+    settings |= {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}, "EXTENSIONS": {}}
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NoopSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    print(
+        f"{stats.get('downloader/request_count', 0)} requests, "
+        f"{stats.get('downloader/response_status_count/200', 0)} x 200"
+    )
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=Path, default=PAGES, help="pages served round-robin")
+    ap.add_argument("--sites", type=int, default=2000)
+    ap.add_argument("--big-sites", type=int, default=20000, help="sites of the RSS run")
+    ap.add_argument("--skip-big", action="store_true", help="skip the --big-sites run")
+    ap.add_argument("--concurrency", type=int, default=64, help="icpwatch and the no-op spider")
+    ap.add_argument(
+        "--render",
+        choices=("never", "auto", "always"),
+        default="never",
+        help="icpwatch crawl --render (default never: a static check, like the no-op spider)",
+    )
+    ap.add_argument("--naive-seconds", type=float, default=20, help="time box of the naive run")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--noop-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--proxy", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.noop_worker:
+        noop_worker(args.proxy, args.sites, args.concurrency)
+        return 0
+    n_pages = sum(p.is_file() for p in args.pages.iterdir()) if args.pages.is_dir() else 0
+    if not n_pages:
+        print(f"no pages in {args.pages}", file=sys.stderr)
+        return 2
+
+    web, proxy = start_web(args.pages, max(args.sites, 0 if args.skip_big else args.big_sites))
+    try:
+        with tempfile.TemporaryDirectory(prefix="icpwatch-bench-") as tmp:
+            work = Path(tmp)
+            print(f"{args.sites} sites over {n_pages} corpus pages, example web {proxy}")
+            print(f"concurrency {args.concurrency}, icpwatch crawl --render {args.render}")
+            print("robots.txt ignored by both Scrapy crawls: the no-op makes 1 request/site;")
+            print("icpwatch's attempts/site below are counted from checks.attempts")
+            print(f"load average before: {load()}")
+            db = icpwatch_db(work, args.sites)
+            crawl, crawl_note = run_icpwatch(db, proxy, args, args.sites)
+            print(f"icpwatch crawl: {crawl_note}")
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--noop-worker"]
+            cmd += ["--proxy", proxy, "--sites", str(args.sites)]
+            noop = measured([*cmd, "--concurrency", str(args.concurrency)], work / "noop.log")
+            print(f"no-op spider:   {noop.output.strip().splitlines()[-1]} (1 request/site)")
+            naive, naive_done, found = run_naive(proxy, args.sites, args.naive_seconds)
+            print(
+                f"naive checker:  {naive_done} sites in a {args.naive_seconds:g} s time box, "
+                f"number found on {found}; rate extrapolated to all {args.sites} sites"
+            )
+            big = big_note = None
+            if not args.skip_big:
+                big_db = icpwatch_db(work, args.big_sites)
+                big, big_note = run_icpwatch(big_db, proxy, args, args.big_sites)
+                print(f"icpwatch crawl at {args.big_sites}: {big_note}")
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+
+    print(f"load average after:  {load()} (other work on this machine skews every rate)")
+    rate = crawl.rate(args.sites)
+    of_noop, of_naive = rate / noop.rate(args.sites), rate / naive.rate(naive_done)
+    print("\n(pages/s = sites / wall time of the process, interpreter start-up included;")
+    print(" pages/CPU-s = sites / user+system CPU seconds of that process)")
+    table = [
+        ("icpwatch crawl", args.sites, crawl, f"{crawl.rss_mb:.1f}"),
+        ("no-op Scrapy spider (ceiling)", args.sites, noop, f"{noop.rss_mb:.1f}"),
+        ("naive requests+bs4 (extrapolated)", naive_done, naive, "-"),
+    ]
+    if big:
+        label = f"icpwatch crawl, {args.big_sites} sites"
+        table.append((label, args.big_sites, big, f"{big.rss_mb:.1f}"))
+    print(f"{'':36}{'pages/s':>9}{'seconds':>9}{'pages/CPU-s':>13}{'peak RSS MB':>13}")
+    for name, sites, run, rss in table:
+        seconds = run.seconds * args.sites / sites if run is naive else run.seconds
+        print(f"{name:36}{run.rate(sites):9.1f}{seconds:9.1f}{sites / run.cpu:13.1f}{rss:>13}")
+    cpu_ratio = noop.cpu / crawl.cpu
+    print(f"\nby CPU time (load-independent cross-check): icpwatch / no-op = {cpu_ratio:.2f}")
+
+    fast, faster = of_noop >= TARGET_NOOP, of_naive >= TARGET_NAIVE
+    checks = [
+        (f"icpwatch / no-op = {of_noop:.2f} (target >= {TARGET_NOOP})", fast),
+        (f"icpwatch / naive = {of_naive:.1f}x (target >= {TARGET_NAIVE}x)", faster),
+    ]
+    for sites, run in [(args.sites, crawl), *([(args.big_sites, big)] if big else [])]:
+        ok = run.rss_mb <= TARGET_RSS_MB
+        checks.append(
+            (f"peak RSS at {sites} sites = {run.rss_mb:.1f} MB (target <= {TARGET_RSS_MB} MB)", ok)
+        )
+    if big:
+        growth = big.rss_mb / crawl.rss_mb
+        text = f"peak RSS {args.big_sites} / {args.sites} sites = {growth:.2f}x"
+        checks.append((f"{text} (target <= {TARGET_RSS_GROWTH:g}x)", growth <= TARGET_RSS_GROWTH))
+    print()
+    for text, ok in checks:
+        print(f"{verdict(ok)}  {text}")
+    return 1 if args.check and not all(ok for _, ok in checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
