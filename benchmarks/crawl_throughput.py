@@ -32,9 +32,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import NUMBER, ROOT, bench_db, start_web
+
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
-NUMBER = "京B2-20252223"
 TARGET_NOOP, TARGET_NAIVE, TARGET_RSS_MB, TARGET_RSS_GROWTH = 0.6, 15, 300, 1.25
 #: Project settings the no-op spider leaves out: our components and what only they read.
 #: Everything else (concurrency, timeouts, retries, AutoThrottle, size caps…) it copies.
@@ -69,34 +69,6 @@ def measured(cmd: list[str], log: Path) -> Run:
         sys.exit(f"{' '.join(cmd[:6])}… exited {proc.returncode}:\n{output[-3000:]}")
     cpu = usage.ru_utime + usage.ru_stime
     return Run(seconds, cpu, usage.ru_maxrss / 1024, output)  # ru_maxrss: KiB on Linux
-
-
-def start_web(pages: Path, sites: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0"]
-    cmd += ["--bench-pages", str(pages), "--bench-sites", str(sites)]
-    web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = web.stdout.readline() if web.stdout else ""
-    if not line.startswith("listening on "):
-        web.kill()
-        sys.exit(f"example web did not start: {line!r}")
-    return web, line.split()[-1]
-
-
-def icpwatch_db(workdir: Path, sites: int) -> Path:
-    """A database holding one licence that lists bench hosts 1..sites (load not timed)."""
-    from crawler.example_web import bench_host
-
-    hosts = "、".join(bench_host(i) for i in range(1, sites + 1))
-    doc = workdir / f"bench-{sites}.txt"
-    doc.write_text(
-        f"经营许可证编号：{NUMBER}\n\n公司名称：北京基准测试科技有限公司\n\n"
-        f"网站名称：基准\n\n网站域名：{hosts}\n",
-        encoding="utf-8",
-    )
-    db = workdir / f"bench-{sites}.db"
-    cmd = [sys.executable, "-m", "crawler", "--db", str(db), "licenses", "load", str(doc)]
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    return db
 
 
 def run_icpwatch(db: Path, proxy: str, args: argparse.Namespace, sites: int) -> tuple[Run, str]:
@@ -213,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             print("robots.txt ignored by both Scrapy crawls: the no-op makes 1 request/site;")
             print("icpwatch's attempts/site below are counted from checks.attempts")
             print(f"load average before: {load()}")
-            db = icpwatch_db(work, args.sites)
+            db = bench_db(work / f"bench-{args.sites}.db", args.sites)
             crawl, crawl_note = run_icpwatch(db, proxy, args, args.sites)
             print(f"icpwatch crawl: {crawl_note}")
             cmd = [sys.executable, str(Path(__file__).resolve()), "--noop-worker"]
@@ -227,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             big = big_note = None
             if not args.skip_big:
-                big_db = icpwatch_db(work, args.big_sites)
+                big_db = bench_db(work / f"bench-{args.big_sites}.db", args.big_sites)
                 big, big_note = run_icpwatch(big_db, proxy, args, args.big_sites)
                 print(f"icpwatch crawl at {args.big_sites}: {big_note}")
     finally:

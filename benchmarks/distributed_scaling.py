@@ -31,9 +31,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import ROOT, bench_db, start_web
+
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
-NUMBER = "京B2-20252223"
 WORKERS = (1, 2, 3)
 TARGET = 2.5  # 3 workers >= 2.5x one
 
@@ -58,33 +58,6 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.05)
     proc.kill()
     sys.exit("redis-server did not start")
-
-
-def start_web(pages: Path, sites: int, delay_ms: float) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0", "--delay-ms", str(delay_ms)]
-    cmd += ["--bench-pages", str(pages), "--bench-sites", str(sites)]
-    web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = web.stdout.readline() if web.stdout else ""
-    if not line.startswith("listening on "):
-        web.kill()
-        sys.exit(f"example web did not start: {line!r}")
-    return web, line.split()[-1]
-
-
-def bench_db(path: Path, sites: int) -> Path:
-    """A fresh database holding one licence that lists bench hosts 1..sites (not timed)."""
-    from crawler.example_web import bench_host
-
-    hosts = "、".join(bench_host(i) for i in range(1, sites + 1))
-    doc = path.with_suffix(".txt")
-    doc.write_text(
-        f"经营许可证编号：{NUMBER}\n\n公司名称：北京基准测试科技有限公司\n\n"
-        f"网站名称：基准\n\n网站域名：{hosts}\n",
-        encoding="utf-8",
-    )
-    cmd = [sys.executable, "-m", "crawler", "--db", str(path), "licenses", "load", str(doc)]
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    return path
 
 
 def start_workers(

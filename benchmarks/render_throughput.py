@@ -35,9 +35,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import ROOT, bench_db, start_web
+
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
-NUMBER = "京B2-20252223"
 CHROMIUM = "/usr/bin/chromium"  # the crawl's default (ICPWATCH_CHROMIUM)
 TARGET_RATE, TARGET_GROWTH, SAMPLE_S, MB = 4.0, 1.2, 0.2, 1024.0
 KINDS = ("chromium", "node", "python")
@@ -57,34 +57,6 @@ class Crawl:
     @property
     def rate(self) -> float:
         return self.rendered / self.seconds
-
-
-def start_web(pages: Path, sites: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0"]
-    cmd += ["--bench-pages", str(pages), "--bench-sites", str(sites)]
-    web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = web.stdout.readline() if web.stdout else ""
-    if not line.startswith("listening on "):
-        web.kill()
-        sys.exit(f"example web did not start: {line!r}")
-    return web, line.split()[-1]
-
-
-def icpwatch_db(workdir: Path, sites: int) -> Path:
-    """A database holding one licence that lists bench hosts 1..sites (load not timed)."""
-    from crawler.example_web import bench_host
-
-    hosts = "、".join(bench_host(i) for i in range(1, sites + 1))
-    doc = workdir / f"bench-{sites}.txt"
-    doc.write_text(
-        f"经营许可证编号：{NUMBER}\n\n公司名称：北京基准测试科技有限公司\n\n"
-        f"网站名称：基准\n\n网站域名：{hosts}\n",
-        encoding="utf-8",
-    )
-    db = workdir / f"bench-{sites}.db"
-    cmd = [sys.executable, "-m", "crawler", "--db", str(db), "licenses", "load", str(doc)]
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    return db
 
 
 def descendants(root: int) -> list[int]:
@@ -198,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--render always, screenshots {shots}, {timeout}, robots.txt ignored")
             version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True)
             print(f"{os.cpu_count()} CPUs, {version.stdout.strip() or CHROMIUM}")
-            dbs = {n: icpwatch_db(work, n) for n in {args.sites, big_sites}}
+            dbs = {n: bench_db(work / f"bench-{n}.db", n) for n in {args.sites, big_sites}}
             base = run_crawl(dbs[args.sites], proxy, "never", 1, args)
             print(f"--render never baseline: {base.rows} rows in {base.seconds:.1f} s", flush=True)
             plan = [(c, args.sites) for c in levels]
