@@ -8,7 +8,8 @@ is not in the crawler's. One run measures, at the same concurrency and with robo
 * a no-op Scrapy spider over the same hosts, one ``http://HOST/`` request each and a
   callback that does nothing: the framework's ceiling on this machine,
 * a sequential requests + BeautifulSoup checker, run for --naive-seconds and extrapolated,
-* ``icpwatch crawl`` again over --big-sites hosts, for peak RSS at 10x the sites.
+* ``icpwatch crawl`` and the no-op again over --big-sites hosts, for peak RSS at 10x the sites
+  (the no-op's own growth is printed for reference).
 
 Targets: icpwatch >= 60 % of the no-op ceiling and >= 15x the naive checker; peak RSS
 <= 300 MB, and at --big-sites at most 1.25x the peak at --sites.
@@ -145,6 +146,14 @@ def noop_worker(proxy: str, sites: int, concurrency: int) -> None:
     )
 
 
+def run_noop(proxy: str, sites: int, concurrency: int, work: Path) -> Run:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--noop-worker", "--proxy", proxy]
+    cmd += ["--sites", str(sites), "--concurrency", str(concurrency)]
+    run = measured(cmd, work / f"noop-{sites}.log")
+    print(f"no-op spider at {sites}: {run.output.strip().splitlines()[-1]} (1 request/site)")
+    return run
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
@@ -192,21 +201,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load average before: {load()}")
             db = bench_db(work / f"bench-{args.sites}.db", args.sites)
             crawl, crawl_note = run_icpwatch(db, proxy, args, args.sites)
-            print(f"icpwatch crawl: {crawl_note}")
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--noop-worker"]
-            cmd += ["--proxy", proxy, "--sites", str(args.sites)]
-            noop = measured([*cmd, "--concurrency", str(args.concurrency)], work / "noop.log")
-            print(f"no-op spider:   {noop.output.strip().splitlines()[-1]} (1 request/site)")
+            print(f"icpwatch crawl at {args.sites}: {crawl_note}")
+            noop = run_noop(proxy, args.sites, args.concurrency, work)
             naive, naive_done, found = run_naive(proxy, args.sites, args.naive_seconds)
             print(
                 f"naive checker:  {naive_done} sites in a {args.naive_seconds:g} s time box, "
                 f"number found on {found}; rate extrapolated to all {args.sites} sites"
             )
-            big = big_note = None
+            big = big_noop = None
             if not args.skip_big:
                 big_db = bench_db(work / f"bench-{args.big_sites}.db", args.big_sites)
                 big, big_note = run_icpwatch(big_db, proxy, args, args.big_sites)
                 print(f"icpwatch crawl at {args.big_sites}: {big_note}")
+                big_noop = run_noop(proxy, args.big_sites, args.concurrency, work)
     finally:
         web.terminate()
         web.wait(timeout=10)
@@ -221,15 +228,20 @@ def main(argv: list[str] | None = None) -> int:
         ("no-op Scrapy spider (ceiling)", args.sites, noop, f"{noop.rss_mb:.1f}"),
         ("naive requests+bs4 (extrapolated)", naive_done, naive, "-"),
     ]
-    if big:
+    if big and big_noop:
         label = f"icpwatch crawl, {args.big_sites} sites"
         table.append((label, args.big_sites, big, f"{big.rss_mb:.1f}"))
+        label = f"no-op Scrapy spider, {args.big_sites} sites"
+        table.append((label, args.big_sites, big_noop, f"{big_noop.rss_mb:.1f}"))
     print(f"{'':36}{'pages/s':>9}{'seconds':>9}{'pages/CPU-s':>13}{'peak RSS MB':>13}")
     for name, sites, run, rss in table:
         seconds = run.seconds * args.sites / sites if run is naive else run.seconds
         print(f"{name:36}{run.rate(sites):9.1f}{seconds:9.1f}{sites / run.cpu:13.1f}{rss:>13}")
     cpu_ratio = noop.cpu / crawl.cpu
     print(f"\nby CPU time (load-independent cross-check): icpwatch / no-op = {cpu_ratio:.2f}")
+    if big and big_noop:
+        growth = big_noop.rss_mb / noop.rss_mb
+        print(f"no-op's own peak RSS growth, {args.sites} -> {args.big_sites} sites: {growth:.2f}x")
 
     fast, faster = of_noop >= TARGET_NOOP, of_naive >= TARGET_NAIVE
     checks = [
