@@ -82,6 +82,7 @@ class HomepagesSpider(scrapy.Spider):
         )
         self.crawl_run = None  # set by the SQLite pipeline when the spider opens
         self.tunnels = ProxyTunnels()
+        self.env_https_proxy = getproxies().get("https")  # read once, not per site
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesSpider:
@@ -106,7 +107,7 @@ class HomepagesSpider(scrapy.Spider):
 
     def _first_request(self, target: Target) -> scrapy.Request:
         """``https://host/``, unless the proxy has shown it tunnels no HTTPS at all."""
-        proxied = self.proxy or getproxies().get("https")
+        proxied = self.proxy or self.env_https_proxy
         if proxied and self.tunnels.skip_https(target.domain_id):
             skipped = {
                 "url": homepage_urls(target.host)[0],
