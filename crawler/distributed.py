@@ -194,7 +194,7 @@ class Coordinator:
 
 def _no_answer(lease: _Lease) -> dict[str, Any]:
     error = f"no worker answered within the lease ({lease.tries} attempts)"
-    return asdict(check_item(lease.target, Outcome("unreachable", error), [], 0))
+    return check_item(lease.target, Outcome("unreachable", error), [], 0).row()
 
 
 class _Stop(Exception):

@@ -45,6 +45,10 @@ class CheckItem:
     screenshot_size: int | None = None
     screenshot_sha256: str | None = None
 
+    def row(self) -> dict[str, Any]:
+        """The ``checks`` row: every field is a flat value, so no deep copy (``asdict``)."""
+        return dict(self.__dict__)
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)

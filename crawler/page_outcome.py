@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.footer_check import Finding, check_page
 from crawler.proxy_tunnels import SKIPPED
-from crawler.rendering import Screenshot
+
+if TYPE_CHECKING:  # the footer-check worker imports this module, and needs no Playwright
+    from crawler.rendering import Screenshot
 
 CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
 
@@ -113,13 +116,15 @@ def assess_page(
     content_type: str | None,
     body: bytes,
     encoding: str | None,
-    licensed_hosts: frozenset[str],
+    offsite_redirect: bool,
 ) -> Outcome:
-    """A page was fetched: classify it, and run the footer check when there is a page to judge."""
+    """A page was fetched: classify it, and run the footer check when there is a page to judge.
+    ``offsite_redirect`` comes from ``is_offsite``: a licence may list thousands of hosts, too
+    many to ship to a check worker with every page."""
     facts = {
         "http_status": status,
         "final_url": url,
-        "offsite_redirect": is_offsite(url, licensed_hosts),
+        "offsite_redirect": offsite_redirect,
         "content_sha256": hashlib.sha256(body).hexdigest(),
         "size": len(body),
     }

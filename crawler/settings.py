@@ -17,6 +17,9 @@ ICPWATCH_ALLOW_PRIVATE = False
 ICPWATCH_BATCH_SIZE = 200
 ICPWATCH_BATCH_SECONDS = 2.0
 ICPWATCH_PROGRESS_INTERVAL = 10.0
+# Footer checks run in this many worker processes ("auto": one per spare core, at most 2; 0: in
+# the crawl process). Scrapy downloads on one core and a check costs about as much as a download.
+ICPWATCH_CHECK_WORKERS = "auto"
 # Rendering (spider argument render=auto|never|always, screenshots, evidence_dir)
 ICPWATCH_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; else Playwright's own browser
 ICPWATCH_RENDER_CONCURRENCY = 2  # pages open in the browser at once

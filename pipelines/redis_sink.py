@@ -6,7 +6,6 @@ A worker has no database; the coordinator drains ``PREFIX:run:TOKEN:items`` into
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from scrapy.crawler import Crawler
 
@@ -26,6 +25,6 @@ class RedisSinkPipeline:
         spider = self.crawler.spider
         token = spider.tokens.pop(item.domain_id)
         spider.server.rpush(
-            items_key(spider.prefix, token), json.dumps(asdict(item), ensure_ascii=False)
+            items_key(spider.prefix, token), json.dumps(item.row(), ensure_ascii=False)
         )
         return item

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -84,7 +84,7 @@ class SQLitePipeline:
         }
 
     def process_item(self, item: CheckItem) -> CheckItem:
-        self.pending.append(asdict(item))
+        self.pending.append(item.row())
         if len(self.pending) >= self.batch_size or (
             time.monotonic() - self.flushed_at >= self.batch_seconds
         ):

@@ -16,15 +16,17 @@ from typing import Any
 from urllib.request import getproxies
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.check_pool import CheckPool, worker_count
 from crawler.crawl_run import CrawlOptions, Target
 from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
-from crawler.page_outcome import Outcome, assess_failure, assess_page, telling_error
+from crawler.page_outcome import Outcome, assess_failure, is_offsite, telling_error
 from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
 from crawler.rendering import (
     RENDER_MODES,
@@ -83,11 +85,14 @@ class HomepagesSpider(scrapy.Spider):
         self.crawl_run = None  # set by the SQLite pipeline when the spider opens
         self.tunnels = ProxyTunnels()
         self.env_https_proxy = getproxies().get("https")  # read once, not per site
+        self.checks = CheckPool(0)  # inline; a crawl gets worker processes in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesSpider:
-        """Rendering needs Chromium behind Scrapy's downloader: set it up only when asked."""
+        """Check workers for the crawl; Chromium behind Scrapy's downloader only when asked."""
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.checks = CheckPool(worker_count(crawler.settings.get("ICPWATCH_CHECK_WORKERS")))
+        crawler.signals.connect(spider.checks.close, signal=signals.spider_closed)
         if spider.render != "never":
             settings = crawler.settings
             crawler.settings.setdict(
@@ -103,7 +108,16 @@ class HomepagesSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for target in self.crawl_run.targets:
+            await self._room_for_more()
             yield self._first_request(target)
+
+    async def _room_for_more(self) -> None:
+        """Lazy start: queue a site only when the downloader has room. Scrapy drains start()
+        into the scheduler while the downloader is busy, and its per-host queue picks the
+        next request by scanning every host it holds: quadratic in the number of sites."""
+        engine = self.crawler.engine
+        while engine is not None and engine.needs_backout():
+            await self.crawler.signals.wait_for(signals.scheduler_empty)
 
     def _first_request(self, target: Target) -> scrapy.Request:
         """``https://host/``, unless the proxy has shown it tunnels no HTTPS at all."""
@@ -129,7 +143,7 @@ class HomepagesSpider(scrapy.Spider):
             cb_kwargs={"target": target, "index": index, "attempts": attempts, "started": started},
         )
 
-    def parse_homepage(
+    async def parse_homepage(
         self, response: Response, target: Target, index: int, attempts: list, started: float
     ) -> list[CheckItem | scrapy.Request]:
         attempts = [*attempts, *_redirects(response)]
@@ -147,7 +161,7 @@ class HomepagesSpider(scrapy.Spider):
         attempts.append(_attempt(response.url, response.meta, response.status))
         if index == 0 and response.meta.get("proxy"):
             self.tunnels.opened_once()
-        outcome = assess_page(
+        outcome = await self.checks.assess(
             expected=target.license_no,
             company=target.company,
             url=response.url,
@@ -155,7 +169,7 @@ class HomepagesSpider(scrapy.Spider):
             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
             body=response.body,
             encoding=getattr(response, "encoding", None),
-            licensed_hosts=target.licensed_hosts,
+            offsite_redirect=is_offsite(response.url, target.licensed_hosts),
         )
         if wants_render(self.render, outcome.finding, response.body):
             return [self._render_request(response.url, target, outcome, attempts, started)]

@@ -206,12 +206,23 @@ def _wait_for_rows(db: Path, at_least: int, proc: subprocess.Popen) -> None:
     pytest.fail("the crawl stored no rows in time")
 
 
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
 def test_sigkill_then_resume_without_duplicates(slow_web, slow_db: Path) -> None:
     args = ("crawl", "--proxy", slow_web.proxy_url, "--concurrency", "8", "--ignore-robots")
-    first = spawn(slow_db, *args)
+    first = spawn(slow_db, *args, "--check-workers", "1")
     _wait_for_rows(slow_db, 10, first)
+    workers = _children(first.pid)  # the footer-check worker
+    assert workers
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):  # orphans read EOF and exit
+        assert time.monotonic() < deadline, "the check worker outlived its killed crawl"
+        time.sleep(0.1)
     done = query(slow_db, "select count(*) from checks")[0][0]
     assert 0 < done < SLOW_SITES
     assert query(slow_db, "select status from runs") == [("running",)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -56,7 +57,7 @@ def respond(
     raw = body.encode() if isinstance(body, str) else body
     headers = {"Content-Type": "text/html; charset=utf-8"} if headers is None else headers
     response = cls(url or req.url, status=status, body=raw, headers=headers, request=req)
-    return list(spider().parse_homepage(response, **req.cb_kwargs))
+    return asyncio.run(spider().parse_homepage(response, **req.cb_kwargs))
 
 
 def fail(exc: Exception, index: int = 0):

@@ -31,7 +31,7 @@ def page(
         content_type=content_type,
         body=body,
         encoding=None,
-        licensed_hosts=LICENSED,
+        offsite_redirect=is_offsite(url, LICENSED),
     )
 
 

@@ -15,7 +15,7 @@ import click
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.cli.common import open_db, parse_number_arg
+from crawler.cli.common import check_workers_option, open_db, parse_number_arg
 from crawler.crawl_run import (
     BadSelection,
     CrawlLocked,
@@ -211,6 +211,7 @@ def _every(seconds: float, action):
     show_default=True,
     help="Pages open in the browser at once.",
 )
+@check_workers_option
 @click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
@@ -248,6 +249,7 @@ def crawl(
     evidence_dir: str | None,
     render_concurrency: int,
     chromium: str | None,
+    check_workers: str,
     log_level: str | None,
     redis_url: str | None,
     prefix: str,
@@ -279,6 +281,7 @@ def crawl(
         ICPWATCH_DB=db_path,
         ICPWATCH_ALLOW_PRIVATE=allow_private,
         ICPWATCH_RENDER_CONCURRENCY=render_concurrency,
+        ICPWATCH_CHECK_WORKERS=check_workers,
         **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
         **({"USER_AGENT": user_agent} if user_agent else {}),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from scrapy.crawler import CrawlerProcess
 
+from crawler.cli.common import check_workers_option
 from crawler.cli.crawl import crawl_settings
 from crawler.distributed import DEFAULT_PREFIX, RedisUnavailable, connect
 from crawler.rendering import RENDER_MODES
@@ -39,6 +40,7 @@ from spiders.homepages_worker import HomepagesWorker
 )
 @click.option("--obey-robots/--ignore-robots", default=True, show_default=True)
 @click.option("--timeout", type=click.FloatRange(1, 600), default=20, show_default=True)
+@check_workers_option
 @click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
@@ -55,6 +57,7 @@ def worker(
     evidence_dir: str,
     obey_robots: bool,
     timeout: float,
+    check_workers: str,
     log_level: str,
 ) -> None:
     """Check homepages queued in Redis by `icpwatch crawl --redis` (idles when there is none)."""
@@ -69,6 +72,7 @@ def worker(
         {
             "ITEM_PIPELINES": {"pipelines.redis_sink.RedisSinkPipeline": 300},
             "ICPWATCH_PROGRESS_INTERVAL": 0,
+            "ICPWATCH_CHECK_WORKERS": check_workers,
         },
         priority="cmdline",
     )
