@@ -30,7 +30,7 @@ import redis
 
 from crawler.crawl_run import CrawlRun, Target, redact_url
 from crawler.items import CheckItem, check_item
-from crawler.page_outcome import Outcome
+from crawler.page_outcome import Outcome, is_offsite
 
 DEFAULT_PREFIX = "icpwatch"
 DEFAULT_LEASE_SECONDS = 300.0
@@ -60,13 +60,17 @@ def active_key(prefix: str, token: str) -> str:
 
 
 def encode_target(target: Target, token: str) -> str:
+    """The queued message. The licence's other hosts stay with the coordinator, which judges
+    offsite redirects when it stores the row: a licence may list thousands of hosts, and every
+    one of its targets would carry them all through Redis."""
     data = asdict(target)
-    data["licensed_hosts"] = sorted(target.licensed_hosts)
+    del data["licensed_hosts"]
     return json.dumps({"run": token, "target": data}, ensure_ascii=False)
 
 
 def decode_target(message: bytes | str) -> tuple[str, Target]:
-    """A queued message → (run token, target); raises ValueError on anything else."""
+    """A queued message → (run token, target); raises ValueError on anything else. The
+    target's licensed hosts are its own host only (see encode_target)."""
     try:
         data = json.loads(message)
         t = data["target"]
@@ -75,7 +79,7 @@ def decode_target(message: bytes | str) -> tuple[str, Target]:
             t["license_no"],
             t["host"],
             t["company"],
-            frozenset(t["licensed_hosts"]),
+            frozenset({t["host"]}),
         )
         return str(data["run"]), target
     except (ValueError, KeyError, TypeError) as exc:
@@ -149,7 +153,11 @@ class Coordinator:
             raw = [first[1], *(self.client.lpop(key, self.batch) or [])]
         for message in raw:
             row = {k: v for k, v in json.loads(message).items() if k in _ROW_FIELDS}
-            if self.leases.pop(row["domain_id"], None) is not None:  # else a late duplicate
+            lease = self.leases.pop(row["domain_id"], None)
+            if lease is not None:  # else a late duplicate
+                if row.get("final_url"):  # the worker knew only the target's own host
+                    offsite = is_offsite(row["final_url"], lease.target.licensed_hosts)
+                    row["offsite_redirect"] = int(offsite)
                 rows.append(row)
         rows += self._expire()
         self.run.save(rows)

@@ -67,6 +67,8 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots_policy.OriginRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.meta_refresh.HeadMetaRefresh": 580,  # Scrapy's place for it
     "crawler.download_guard.DownloadGuard": 740,
 }
 ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}

@@ -92,6 +92,7 @@ class HomepagesSpider(scrapy.Spider):
         """Check workers for the crawl; Chromium behind Scrapy's downloader only when asked."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.checks = CheckPool(worker_count(crawler.settings.get("ICPWATCH_CHECK_WORKERS")))
+        crawler.signals.connect(spider.checks.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.checks.close, signal=signals.spider_closed)
         if spider.render != "never":
             settings = crawler.settings

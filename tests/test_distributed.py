@@ -238,3 +238,43 @@ def test_a_second_coordinator_exits_3(redis_server, db) -> None:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
     assert query(db, "select status from runs") == [("interrupted",)]
+
+
+def test_the_coordinator_judges_offsite_redirects(redis_server, db) -> None:
+    """Queued targets leave the licence's 600 hosts behind; the coordinator, which has them,
+    decides whether a worker's final URL left the licence's websites."""
+    import redis
+
+    from crawler.crawl_run import CrawlOptions, CrawlRun
+    from crawler.distributed import Coordinator, decode_target, items_key, queue_key
+    from crawler.items import check_item
+    from crawler.page_outcome import Outcome
+
+    run = CrawlRun.open(db, CrawlOptions())
+    client = redis.Redis.from_url(redis_server.url)
+    coordinator = Coordinator(client, run, lease_seconds=60)
+    try:
+        coordinator.start()
+        messages = client.lrange(queue_key(coordinator.prefix), 0, 2)
+        assert all(len(m) < 400 and bench_host(600).encode() not in m for m in messages)
+        redirects = {  # where each of the first three sites ended up
+            bench_host(1): f"https://www.{bench_host(2)}/",  # another host of the licence
+            bench_host(2): "https://elsewhere.example.com/",  # not the licence's
+            bench_host(3): None,  # no page at all
+        }
+        for message in messages:
+            token, target = decode_target(message)
+            final = redirects[target.host]
+            outcome = Outcome("missing", final_url=final, offsite_redirect=final is not None)
+            row = check_item(target, outcome, [], 1).row()
+            client.rpush(items_key(coordinator.prefix, token), json.dumps(row))
+        coordinator.step(wait=5)
+    finally:
+        coordinator.close()
+        run.finish("interrupted")
+        client.close()
+    assert query(db, "select host, offsite_redirect from checks order by host") == [
+        (bench_host(1), 0),
+        (bench_host(2), 1),
+        (bench_host(3), 0),
+    ]

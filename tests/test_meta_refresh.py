@@ -1,0 +1,46 @@
+"""Meta refresh is followed as Scrapy follows it; pages that cannot declare one pass untouched."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.meta_refresh import HEAD_BYTES, HeadMetaRefresh
+
+FILLER = "<p>新闻 新闻 新闻</p>" * 2000  # ~40 KB of Chinese text
+
+
+def run(body: bytes) -> Request | HtmlResponse:
+    request = Request("http://example-shop.cn/")
+    response = HtmlResponse(request.url, body=body, request=request)
+    crawler = get_crawler(settings_dict={"METAREFRESH_MAXDELAY": 30})
+    return HeadMetaRefresh.from_crawler(crawler).process_response(request, response)
+
+
+REFRESH = '<meta http-equiv="refresh" content="0; url=/home/">'
+REFRESH_CAPS = '<META HTTP-EQUIV="Refresh" CONTENT="0; url=/home/">'
+
+
+@pytest.mark.parametrize(
+    ("page", "encoding", "follows"),
+    [
+        (f"<html><head>{REFRESH}</head><body>{FILLER}</body></html>", "utf-8", True),
+        (f"<html><head>{REFRESH_CAPS}</head><body>{FILLER}</body></html>", "utf-8", True),
+        (f"<html><head><meta charset=gbk>{REFRESH}</head><body>{FILLER}</body>", "gbk", True),
+        (f"\ufeff<html><head>{REFRESH}</head></html>", "utf-16", True),  # BOM: not ASCII bytes
+        (f"<html><head><title>x</title></head><body>{FILLER}</body></html>", "utf-8", False),
+        (f"<html><body>{FILLER}{REFRESH}</body></html>", "utf-8", False),  # past Scrapy's scan
+        ("<html><body><p>请 refresh 页面</p></body></html>", "utf-8", False),  # word, not a tag
+    ],
+)
+def test_meta_refresh(page: str, encoding: str, follows: bool) -> None:
+    result = run(page.encode(encoding))
+    assert isinstance(result, Request) is follows
+    if follows:
+        assert result.url == "http://example-shop.cn/home/"
+
+
+def test_a_refresh_beyond_the_head_bytes_is_not_looked_for() -> None:
+    assert len(FILLER.encode()) > HEAD_BYTES
