@@ -1,4 +1,4 @@
-"""Render throughput: rendered pages/s at browser concurrency 1, 2 and 4, and browser memory.
+"""Render throughput: rendered pages/s at browser concurrency 1, 2, 4 and 8, and browser memory.
 
 Made-up hosts (site00001.bench-icpwatch.cn …) serve the real corpus pages
 (../shared/corpus/pages) through the example web, started as a separate process. For each
@@ -20,7 +20,7 @@ average is printed: on a shared machine other work slows the renders.
 Targets: >= 4 rendered pages/s at the best concurrency (2-core machine); peak browser RSS of the
 larger run within 20 % of the --sites run at the same concurrency.
 Usage: .venv/bin/python benchmarks/render_throughput.py [--sites N] [--mem-factor K]
-       [--concurrency 1,2,4] [--no-screenshots] [--timeout S] [--pages DIR] [--check]
+       [--concurrency 1,2,4,8] [--no-screenshots] [--timeout S] [--pages DIR] [--check]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=Path, default=PAGES, help="pages served round-robin")
     ap.add_argument("--sites", type=int, help="sites per level (default: one per corpus page)")
     ap.add_argument("--mem-factor", type=int, default=3, help="memory run: this x --sites, C=2")
-    ap.add_argument("--concurrency", default="1,2,4", help="comma-separated browser concurrency")
+    ap.add_argument("--concurrency", default="1,2,4,8", help="comma-separated browser concurrency")
     ap.add_argument("--no-screenshots", dest="screenshots", action="store_false")
     ap.add_argument("--timeout", type=float, help="crawl --timeout (download and render), s")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

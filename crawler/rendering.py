@@ -1,5 +1,5 @@
-"""Rendering homepages in headless Chromium (scrapy-playwright): when to render, the browser's
-settings, the visibility measurements, and the screenshot evidence.
+"""Rendering homepages in headless Chromium (Playwright, see crawler/browser.py): when to
+render, the browser's arguments, the visibility measurements, and the screenshot evidence.
 
 The verdict rules stay pure (crawler/rendered_check.py); this module is the browser glue.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,27 +53,6 @@ def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:
     return finding.verdict == Verdict.NEEDS_RENDER or (
         finding.verdict in _RECHECK and bool(_SCRIPT.search(body))
     )
-
-
-def playwright_settings(
-    *, concurrency: int, timeout: float, chromium: str | None, screenshots: bool
-) -> dict[str, Any]:
-    """Scrapy settings that route ``meta["playwright"]`` requests through Chromium."""
-    executable = chromium or DEFAULT_CHROMIUM
-    launch: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
-    if shutil.which(executable) or Path(executable).exists():
-        launch["executable_path"] = executable  # else Playwright's own (`playwright install`)
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    return {
-        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
-        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": concurrency,
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout * 1000,
-        # Screenshots show what a visitor sees: load everything. Otherwise skip heavy resources.
-        "PLAYWRIGHT_ABORT_REQUEST": None if screenshots else "crawler.rendering.abort_heavy",
-    }
 
 
 def abort_heavy(request: Any) -> bool:
@@ -219,6 +197,18 @@ async def rendered_finding(
     return apply_browser(finding, facts), measured
 
 
+async def _shot_of(page: Any, clip: dict[str, float]) -> bytes:
+    """A PNG of a page region no taller than the viewport: scrolled to, then shot from the
+    viewport. A full-page shot lays the whole page out again at its full height, which cost
+    more than the rest of a render on long portal homepages (measured)."""
+    scrolled = await page.evaluate(
+        "y => { window.scrollTo(0, y); return window.scrollY; }", clip["y"]
+    )
+    if clip["height"] > VIEWPORT["height"] or clip["y"] - scrolled < 0:
+        return await page.screenshot(full_page=True, clip=clip)
+    return await page.screenshot(clip={**clip, "y": clip["y"] - scrolled})
+
+
 async def take_screenshot(
     page: Any, finding: Finding, measured: dict[str, Any], dest: Path
 ) -> Screenshot:
@@ -238,7 +228,7 @@ async def take_screenshot(
     else:
         top = max(0, height - BOTTOM_SHOT_HEIGHT)
         clip = {"x": 0, "y": top, "width": width, "height": height - top}
-    png = await page.screenshot(full_page=True, clip=clip)
+    png = await _shot_of(page, clip)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(png)
     return Screenshot(

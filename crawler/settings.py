@@ -22,7 +22,7 @@ ICPWATCH_PROGRESS_INTERVAL = 10.0
 ICPWATCH_CHECK_WORKERS = "auto"
 # Rendering (spider argument render=auto|never|always, screenshots, evidence_dir)
 ICPWATCH_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; else Playwright's own browser
-ICPWATCH_RENDER_CONCURRENCY = 2  # pages open in the browser at once
+ICPWATCH_RENDER_CONCURRENCY = 4  # pages open in the browser at once
 ICPWATCH_RENDER_TIMEOUT = 20.0  # seconds per page
 ICPWATCH_EVIDENCE_DIR = None  # default: "evidence" next to the database
 

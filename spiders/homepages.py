@@ -7,7 +7,6 @@ The SQLite pipeline opens the run and hands the spider its targets (``self.crawl
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -21,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.browser import Browser
 from crawler.check_pool import CheckPool, worker_count
 from crawler.crawl_run import CrawlOptions, Target
 from crawler.domains import homepage_urls, normalise_host
@@ -30,8 +30,6 @@ from crawler.page_outcome import Outcome, assess_failure, is_offsite, telling_er
 from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
 from crawler.rendering import (
     RENDER_MODES,
-    VIEWPORT,
-    playwright_settings,
     rendered_finding,
     settle,
     take_screenshot,
@@ -86,25 +84,26 @@ class HomepagesSpider(scrapy.Spider):
         self.tunnels = ProxyTunnels()
         self.env_https_proxy = getproxies().get("https")  # read once, not per site
         self.checks = CheckPool(0)  # inline; a crawl gets worker processes in from_crawler
+        self.browser: Browser | None = None  # from_crawler, when this crawl may render
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesSpider:
-        """Check workers for the crawl; Chromium behind Scrapy's downloader only when asked."""
+        """Check workers for the crawl, and a browser when it may render."""
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.checks = CheckPool(worker_count(crawler.settings.get("ICPWATCH_CHECK_WORKERS")))
+        settings = crawler.settings
+        spider.checks = CheckPool(worker_count(settings.get("ICPWATCH_CHECK_WORKERS")))
         crawler.signals.connect(spider.checks.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.checks.close, signal=signals.spider_closed)
         if spider.render != "never":
-            settings = crawler.settings
-            crawler.settings.setdict(
-                playwright_settings(
-                    concurrency=settings.getint("ICPWATCH_RENDER_CONCURRENCY"),
-                    timeout=settings.getfloat("ICPWATCH_RENDER_TIMEOUT"),
-                    chromium=settings.get("ICPWATCH_CHROMIUM"),
-                    screenshots=spider.screenshots,
-                ),
-                priority="spider",
+            spider.browser = Browser(
+                concurrency=settings.getint("ICPWATCH_RENDER_CONCURRENCY"),
+                timeout=settings.getfloat("ICPWATCH_RENDER_TIMEOUT"),
+                chromium=settings.get("ICPWATCH_CHROMIUM"),
+                screenshots=spider.screenshots,
+                proxy=spider.proxy or getproxies().get("http"),
+                user_agent=settings.get("USER_AGENT"),
             )
+            crawler.signals.connect(spider.browser.close, signal=signals.spider_closed)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -172,53 +171,21 @@ class HomepagesSpider(scrapy.Spider):
             encoding=getattr(response, "encoding", None),
             offsite_redirect=is_offsite(response.url, target.licensed_hosts),
         )
-        if wants_render(self.render, outcome.finding, response.body):
-            return [self._render_request(response.url, target, outcome, attempts, started)]
+        if self.browser and wants_render(self.render, outcome.finding, response.body):
+            outcome = await self._rendered(response.url, target, outcome)
         return [check_item(target, outcome, attempts, _ms(started))]
 
-    def _render_request(
-        self, url: str, target: Target, static: Outcome, attempts: list, started: float
-    ) -> scrapy.Request:
-        proxy = self.proxy or os.environ.get("http_proxy") or os.environ.get("HTTP_PROXY")
-        context = {"viewport": VIEWPORT, "ignore_https_errors": True}
-        if proxy:
-            context["proxy"] = {"server": proxy}
-        return scrapy.Request(
-            url,
-            callback=self.parse_rendered,
-            errback=self.on_render_failure,
-            dont_filter=True,
-            meta={
-                # DOMContentLoaded, then at most LOAD_WAIT_MS for `load` (see settle()): pages
-                # whose ad iframes never finish loading still get rendered and judged
-                "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
-                "playwright": True,
-                "playwright_include_page": True,
-                "dont_retry": True,
-                "playwright_context": "render",
-                "playwright_context_kwargs": context,
-            },
-            cb_kwargs={
-                "target": target,
-                "static": static,
-                "attempts": attempts,
-                "started": started,
-            },
-        )
+    async def _rendered(self, url: str, target: Target, static: Outcome) -> Outcome:
+        """The outcome judged on the page as Chromium renders it; a failed render keeps the
+        static one and records why."""
 
-    async def parse_rendered(
-        self, response: Response, target: Target, static: Outcome, attempts: list, started: float
-    ) -> AsyncIterator[CheckItem]:
-        page = response.meta["playwright_page"]
-        try:
+        async def judge(page: Any) -> Outcome:
             await settle(page)
-            finding, measured = await rendered_finding(
-                page, target.license_no, target.company, response.url
-            )
+            finding, measured = await rendered_finding(page, target.license_no, target.company, url)
             shot = None
             if self.screenshots:
                 shot = await take_screenshot(page, finding, measured, self._shot_path(target))
-            outcome = replace(
+            return replace(
                 static,
                 verdict=str(finding.verdict),
                 finding=finding,
@@ -226,20 +193,12 @@ class HomepagesSpider(scrapy.Spider):
                 static_verdict=static.verdict,
                 screenshot=shot,
             )
-        except Exception as exc:  # a failed render never loses the static result
-            outcome = replace(static, render_error=f"{type(exc).__name__}: {exc}"[:500])
-        finally:
-            await page.close()
-        yield check_item(target, outcome, attempts, _ms(started))
 
-    async def on_render_failure(self, failure: Failure) -> AsyncIterator[CheckItem]:
-        kw = failure.request.cb_kwargs
-        page = failure.request.meta.get("playwright_page")
-        if page is not None:
-            await page.close()
-        error = f"{type(failure.value).__name__}: {failure.value}".splitlines()[0][:500]
-        outcome = replace(kw["static"], render_error=error)
-        yield check_item(kw["target"], outcome, kw["attempts"], _ms(kw["started"]))
+        try:
+            return await self.browser.render(url, judge)
+        except Exception as exc:  # a failed render never loses the static result
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            return replace(static, render_error=error)
 
     def _shot_path(self, target: Target) -> Path:
         base = self.evidence_dir or self.settings.get("ICPWATCH_EVIDENCE_DIR")

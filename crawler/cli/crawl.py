@@ -207,7 +207,7 @@ def _every(seconds: float, action):
 @click.option(
     "--render-concurrency",
     type=click.IntRange(1, 32),
-    default=2,
+    default=4,
     show_default=True,
     help="Pages open in the browser at once.",
 )

@@ -1,0 +1,126 @@
+"""One headless Chromium per crawl, driven straight from the spider's callbacks.
+
+scrapy-playwright sends every sub-request of a rendered page through a Python route handler
+and opens a new page per render. Rendering needs neither: the page was already fetched and
+judged statically, and Chromium loads its resources through the proxy on its own. Driven
+directly, with a pool of reused pages and nothing routed while screenshots are on, the same
+two cores render about twice as many pages a second (benchmarks/render_throughput.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crawler.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM, VIEWPORT, abort_heavy
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Seconds a page gets to close, or to go blank between renders, before it is dropped.
+CLOSE_TIMEOUT = 5.0
+
+
+class Browser:
+    """``await browser.render(url, work)``: ``work(page)`` on ``url`` loaded in a pooled page.
+
+    At most ``concurrency`` pages render at once. Chromium starts at the first render; if it
+    cannot start, every render raises that error (the static verdicts stand).
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        timeout: float,
+        chromium: str | None = None,
+        screenshots: bool = True,
+        proxy: str | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.chromium = chromium or DEFAULT_CHROMIUM
+        self.screenshots = screenshots
+        self.proxy = proxy
+        self.user_agent = user_agent
+        self._slots = asyncio.Semaphore(concurrency)
+        self._idle: list[Any] = []
+        self._starting: asyncio.Task[None] | None = None
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._context: Any = None
+
+    async def render(self, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        await self._starting  # re-raises a failed start for every render
+        async with self._slots:
+            page = self._idle.pop() if self._idle else await self._context.new_page()
+            reusable = False
+            try:
+                # Navigation has its own timeout; this bounds what follows (scripts that hang
+                # an evaluate, a screenshot that never comes).
+                result = await asyncio.wait_for(self._visit(page, url, work), 3 * self.timeout)
+                reusable = True
+                return result
+            finally:
+                await self._release(page, reusable)
+
+    async def _visit(self, page: Any, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+        await page.goto(url, wait_until="domcontentloaded", timeout=self.timeout * 1000)
+        return await work(page)
+
+    async def _release(self, page: Any, reusable: bool) -> None:
+        """Back to the pool on about:blank (the last site's scripts stop), or closed."""
+        try:
+            if reusable:
+                await asyncio.wait_for(page.goto("about:blank"), CLOSE_TIMEOUT)
+                self._idle.append(page)
+                return
+        except Exception:  # a page that cannot even go blank is not reused
+            pass
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(page.close(run_before_unload=False), CLOSE_TIMEOUT)
+
+    async def _start(self) -> None:
+        from playwright.async_api import async_playwright  # only crawls that render load it
+
+        launch: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
+        if shutil.which(self.chromium) or Path(self.chromium).exists():
+            launch["executable_path"] = self.chromium  # else Playwright's own browser
+        self._playwright = await async_playwright().start()
+        try:
+            self._browser = await self._playwright.chromium.launch(**launch)
+            context: dict[str, Any] = {"viewport": VIEWPORT, "ignore_https_errors": True}
+            if self.proxy:
+                context["proxy"] = {"server": self.proxy}
+            if self.user_agent:
+                context["user_agent"] = self.user_agent
+            self._context = await self._browser.new_context(**context)
+            if not self.screenshots:  # nothing to show: skip images, media and fonts
+                await self._context.route("**", _abort_heavy_or_continue)
+        except Exception:
+            await self.close()
+            raise
+        logger.info("Chromium started for rendering (%s)", launch.get("executable_path", "own"))
+
+    async def close(self) -> None:
+        """Spider closed: every render was awaited, so nothing is in flight."""
+        for obj in (self._context, self._browser):
+            if obj is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(obj.close(), CLOSE_TIMEOUT)
+        if self._playwright is not None:
+            with contextlib.suppress(Exception):
+                await self._playwright.stop()
+        self._context = self._browser = self._playwright = None
+        self._idle.clear()
+
+
+async def _abort_heavy_or_continue(route: Any, request: Any) -> None:
+    await (route.abort() if abort_heavy(request) else route.continue_())
