@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -154,15 +155,18 @@ def measure(
         )
     finally:
         codes = stop(workers)
-    shares = [
-        (work / f"{prefix}-worker{i}.log").read_text(errors="replace").count("start req url:")
-        for i in range(n)
-    ]
+    shares = [items_sent(work / f"{prefix}-worker{i}.log") for i in range(n)]
     print(
         f"{n} worker(s): {args.sites} rows ({verdicts(db, args.sites)}); "
         f"targets taken per worker {shares}; worker exit codes {codes}"
     )
     return phases
+
+
+def items_sent(log: Path) -> int | None:
+    """Items a worker sent back, from the stats Scrapy logs when it stops."""
+    found = re.findall(r"'item_scraped_count': (\d+)", log.read_text(errors="replace"))
+    return int(found[-1]) if found else None
 
 
 def load() -> str:

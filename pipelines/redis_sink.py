@@ -23,7 +23,7 @@ class RedisSinkPipeline:
 
     def process_item(self, item: CheckItem) -> CheckItem:
         spider = self.crawler.spider
-        token = spider.tokens.pop(item.domain_id)
+        token = spider.release(item.domain_id)
         spider.server.rpush(
             items_key(spider.prefix, token), json.dumps(item.row(), ensure_ascii=False)
         )

@@ -7,6 +7,8 @@ is empty and never needs the database.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,6 +44,7 @@ class HomepagesWorker(RedisMixin, HomepagesSpider):
         self.redis_key = queue_key(prefix)
         self.max_idle_time = 0  # a worker waits for work; SIGTERM stops it
         self.tokens: dict[int, str] = {}  # domain id → the run its item goes back to
+        self.room = asyncio.Event()  # set when a target in flight is done
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HomepagesWorker:
@@ -56,21 +59,28 @@ class HomepagesWorker(RedisMixin, HomepagesSpider):
         """A callback that crashed yields no item: free its slot (the lease requeues it)."""
         target = response.request.cb_kwargs.get("target") if response.request else None
         if target is not None:
-            self.tokens.pop(target.domain_id, None)
+            self.release(target.domain_id)
+
+    def release(self, domain_id: int) -> str | None:
+        """A target is done (its item sent, or its callback crashed): its run token, and room
+        for the next target."""
+        self.room.set()
+        return self.tokens.pop(domain_id, None)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Keep ``CONCURRENT_REQUESTS`` targets in flight: take the next one as soon as one is
+        """Keep ``CONCURRENT_REQUESTS`` targets in flight: take the next one the moment one is
         done, and see new work within 0.1 s (scrapy-redis alone looks only when the spider goes
         idle, at the engine's 5 s heartbeat). Taking no more than that lets other workers share
         the queue and keeps leases honest."""
         while True:
-            data = (
-                []
-                if len(self.tokens) >= self.redis_batch_size
-                else self.fetch_data(self.redis_key, 1)
-            )
+            if len(self.tokens) >= self.redis_batch_size:
+                self.room.clear()
+                with contextlib.suppress(TimeoutError):  # a missed release costs 1 s, not all
+                    await asyncio.wait_for(self.room.wait(), 1.0)
+                continue
+            data = self.fetch_data(self.redis_key, 1)
             if not data:
-                await sleep(0.1)
+                await sleep(0.1)  # the queue is empty: look again soon
                 continue
             for request in self.make_request_from_data(data[0]):
                 yield request
