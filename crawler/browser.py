@@ -3,8 +3,8 @@
 scrapy-playwright sends every sub-request of a rendered page through a Python route handler
 and opens a new page per render. Rendering needs neither: the page was already fetched and
 judged statically, and Chromium loads its resources through the proxy on its own. Driven
-directly, with a pool of reused pages and nothing routed while screenshots are on, the same
-two cores render about twice as many pages a second (benchmarks/render_throughput.py).
+directly, with a pool of reused pages and nothing routed, the same two cores render about twice
+as many pages a second (benchmarks/render_throughput.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crawler.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM, VIEWPORT, abort_heavy
+from crawler.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM, LIGHT_ARGS, VIEWPORT
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,7 +90,8 @@ class Browser:
     async def _start(self) -> None:
         from playwright.async_api import async_playwright  # only crawls that render load it
 
-        launch: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
+        args = CHROMIUM_ARGS if self.screenshots else [*CHROMIUM_ARGS, *LIGHT_ARGS]
+        launch: dict[str, Any] = {"headless": True, "args": args}
         if shutil.which(self.chromium) or Path(self.chromium).exists():
             launch["executable_path"] = self.chromium  # else Playwright's own browser
         self._playwright = await async_playwright().start()
@@ -102,8 +103,6 @@ class Browser:
             if self.user_agent:
                 context["user_agent"] = self.user_agent
             self._context = await self._browser.new_context(**context)
-            if not self.screenshots:  # nothing to show: skip images, media and fonts
-                await self._context.route("**", _abort_heavy_or_continue)
         except Exception:
             await self.close()
             raise
@@ -120,7 +119,3 @@ class Browser:
                 await self._playwright.stop()
         self._context = self._browser = self._playwright = None
         self._idle.clear()
-
-
-async def _abort_heavy_or_continue(route: Any, request: Any) -> None:
-    await (route.abort() if abort_heavy(request) else route.continue_())
