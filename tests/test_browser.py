@@ -8,6 +8,7 @@ import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -25,9 +26,9 @@ PAGES = {
 
 
 class Site(BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         Site.seen.append(self.path)
         body = PAGES.get(self.path, b"")
         self.send_response(200 if body or self.path.endswith(".png") else 404)
