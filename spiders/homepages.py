@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 
 from crawler.browser import Browser
 from crawler.check_pool import CheckPool, worker_count
@@ -161,14 +162,17 @@ class HomepagesSpider(scrapy.Spider):
         attempts.append(_attempt(response.url, response.meta, response.status))
         if index == 0 and response.meta.get("proxy"):
             self.tunnels.opened_once()
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         outcome = await self.checks.assess(
             expected=target.license_no,
             company=target.company,
             url=response.url,
             status=response.status,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            content_type=content_type,
             body=response.body,
-            encoding=getattr(response, "encoding", None),
+            # The HTTP charset only: the check reads <meta charset> itself, and Scrapy's
+            # response.encoding would decode the whole body here to guess one.
+            encoding=http_content_type_encoding(content_type),
             offsite_redirect=is_offsite(response.url, target.licensed_hosts),
         )
         if self.browser and wants_render(self.render, outcome.finding, response.body):
