@@ -87,7 +87,8 @@ SELECT l.license_no, l.company, {_STATUS} AS license_status, l.expires_on,
        c.rendered, c.static_verdict, c.screenshot_path
   FROM domains d JOIN licenses l USING (license_no)
   LEFT JOIN pass_latest pl ON pl.domain_id = d.id
-  LEFT JOIN checks c ON c.id = pl.check_id
+  LEFT JOIN checks c ON c.id = coalesce(pl.check_id, CASE WHEN :known AND d.active THEN
+       (SELECT max(k.id) FROM checks k WHERE k.domain_id = d.id AND k.run_id <= :run) END)
  WHERE d.active OR pl.check_id IS NOT NULL
 UNION ALL
 SELECT l.license_no, l.company, {_STATUS}, l.expires_on, NULL, NULL, NULL, '{NO_DOMAIN}',
@@ -154,11 +155,18 @@ def previous_run(db: Database, run: Run) -> Run | None:
     return _run(db, "status = 'finished' AND id < ?", [run.id])
 
 
-def report_rows(db: Database, run: Run, today: date) -> list[dict[str, Any]]:
+def report_rows(
+    db: Database, run: Run, today: date, *, known: bool = False
+) -> list[dict[str, Any]]:
     """Every active domain of every licence with its check in ``run``'s pass (``not_checked``
     when it has none), domains the pass checked that are inactive now, and one ``no_domain`` row
-    per licence without an active domain; sorted by licence and host."""
-    cursor = db.execute(_ROWS_SQL, {"run": run.id, "today": today.isoformat()})
+    per licence without an active domain; sorted by licence and host.
+
+    ``known``: an active domain the pass did not check (a partial ``--due`` run) shows its
+    latest earlier check instead: what was known of it then, which ``--changes`` compares.
+    """
+    params = {"run": run.id, "today": today.isoformat(), "known": known}
+    cursor = db.execute(_ROWS_SQL, params)
     rows = [dict(zip(ROW_KEYS, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:
         for key in _BOOLEANS:

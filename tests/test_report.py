@@ -347,3 +347,34 @@ def test_history_strip_per_finished_pass(db: Database) -> None:
     assert [r for r, _ in history(db, get_run(db), limit=2).runs] == [3, 5]
     # an unfinished run shown with --run has its own cell
     assert [r for r, _ in history(db, get_run(db, 4)).runs] == [1, 3, 4]
+
+
+def test_known_rows_carry_a_domains_latest_earlier_check(db: Database) -> None:
+    """A partial --due run checks only what is due; --changes compares every other domain with
+    what was known of it, so nothing unchanged comes back as news."""
+    first = add_run(db, "finished", {A: "compliant", B: "wrong_number", C: "missing"})
+    add_run(db, "failed", {C: "unreachable"})  # a run after it, not part of any pass
+    partial = add_run(db, "finished", {A: "hidden"})
+    run = get_run(db)
+    plain = {r["host"]: (r["verdict"], r["run_id"]) for r in report_rows(db, run, TODAY)}
+    known = {
+        r["host"]: (r["verdict"], r["run_id"]) for r in report_rows(db, run, TODAY, known=True)
+    }
+    assert plain == {
+        A: ("hidden", partial),
+        B: ("not_checked", None),
+        C: ("not_checked", None),
+        None: ("no_domain", None),
+    }
+    assert known == {
+        A: ("hidden", partial),
+        B: ("wrong_number", first),
+        C: ("unreachable", 2),
+        None: ("no_domain", None),
+    }
+    before = report_rows(db, previous_run(db, run), TODAY, known=True)
+    found = changes(report_rows(db, run, TODAY, known=True), before)
+    assert [(r["host"], r["previous_verdict"], r["verdict"]) for r in found] == [
+        (A, "compliant", "hidden"),  # news
+        (C, "missing", "unreachable"),  # learnt by the failed run in between: news too
+    ]

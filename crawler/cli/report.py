@@ -275,11 +275,11 @@ def report(
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_MATCHED)
     today = date.today()
-    rows = report_rows(db, run, today)
+    rows = report_rows(db, run, today, known=changes_only)
     previous = None
-    if changes_only:
+    if changes_only:  # each domain against what was known of it at the previous run
         previous = previous_run(db, run)
-        rows = changes(rows, report_rows(db, previous, today) if previous else [])
+        rows = changes(rows, report_rows(db, previous, today, known=True) if previous else [])
     rows = filter_rows(rows, verdicts, numbers, statuses)
     data = report_json(run, rows, now(), previous, changes_only)
 
