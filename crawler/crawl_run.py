@@ -218,12 +218,19 @@ class CrawlRun:
         return cls(db, Path(db_path), lock, run_id, targets)
 
     def save(self, rows: list[dict[str, Any]]) -> None:
-        """One transaction per batch; a row already stored for (run, domain) is ignored."""
+        """One transaction per batch; a row already stored for (run, domain) is ignored.
+
+        Plain ``executemany``: the rows are flat and alike, and sqlite-utils' ``insert_all``
+        inspects every value of every row (a few percent of a crawl's CPU)."""
         if not rows:
             return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in ("run_id", *columns))
+        marks = ", ".join("?" * (len(columns) + 1))
         with self.db.conn:
-            self.db["checks"].insert_all(
-                ({**row, "run_id": self.run_id} for row in rows), ignore=True
+            self.db.conn.executemany(
+                f"INSERT OR IGNORE INTO checks ({names}) VALUES ({marks})",
+                ([self.run_id, *(row[c] for c in columns)] for row in rows),
             )
 
     def counts(self) -> dict[str, int]:

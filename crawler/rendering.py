@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import TimeoutError as PlaywrightTimeout
-
 from crawler.footer_check import Finding, Verdict, check_page
 from crawler.rendered_check import (
     MIN_CONTRAST,
@@ -174,6 +172,8 @@ async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:
     """After DOMContentLoaded, wait (boundedly) for ``load``, then let scripts finish their
     requests (a footer fetched or timed in late); a page that never gets there is measured as
     it is."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout  # crawls that render
+
     for state, wait in (("load", LOAD_WAIT_MS), ("networkidle", timeout_ms)):
         try:
             await page.wait_for_load_state(state, timeout=wait)

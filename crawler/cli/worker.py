@@ -9,7 +9,6 @@ from crawler.cli.common import check_workers_option
 from crawler.cli.crawl import crawl_settings
 from crawler.distributed import DEFAULT_PREFIX, RedisUnavailable, connect
 from crawler.rendering import RENDER_MODES
-from spiders.homepages_worker import HomepagesWorker
 
 
 @click.command("worker")
@@ -61,6 +60,8 @@ def worker(
     log_level: str,
 ) -> None:
     """Check homepages queued in Redis by `icpwatch crawl --redis` (idles when there is none)."""
+    from spiders.homepages_worker import HomepagesWorker  # scrapy-redis: only workers load it
+
     try:
         connect(redis_url).close()
     except RedisUnavailable as exc:
