@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         default="never",
         help="icpwatch crawl --render (default never: a static check, like the no-op spider)",
     )
-    ap.add_argument("--rounds", type=int, default=3, help="icpwatch / no-op pairs (median)")
+    ap.add_argument("--rounds", type=int, default=5, help="icpwatch / no-op pairs (median)")
     ap.add_argument("--naive-seconds", type=float, default=15, help="time box of each naive run")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--noop-worker", action="store_true", help=argparse.SUPPRESS)
