@@ -20,6 +20,9 @@ ICPWATCH_PROGRESS_INTERVAL = 10.0
 # Footer checks run in this many worker processes ("auto": one per spare core, at most 2; 0: in
 # the crawl process). Scrapy downloads on one core and a check costs about as much as a download.
 ICPWATCH_CHECK_WORKERS = "auto"
+# Downloader slots (one per host) idle this long are freed (Scrapy's own minute when 0): memory
+# stays bounded by the crawl's rate, not the number of hosts it has seen (crawler/slot_gc.py).
+ICPWATCH_SLOT_IDLE_SECONDS = 10.0
 # Rendering (spider argument render=auto|never|always, screenshots, evidence_dir)
 ICPWATCH_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; else Playwright's own browser
 ICPWATCH_RENDER_CONCURRENCY = 4  # pages open in the browser at once
@@ -72,7 +75,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.download_guard.DownloadGuard": 740,
 }
 ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}
-EXTENSIONS = {"crawler.progress.Progress": 500}
+EXTENSIONS = {"crawler.progress.Progress": 500, "crawler.slot_gc.SlotGC": 510}
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
