@@ -37,3 +37,12 @@ def bench_db(db: Path, sites: int) -> Path:
     cmd = [sys.executable, "-m", "crawler", "--db", str(db), "licenses", "load", str(doc)]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
     return db
+
+
+def judged(checks: list[tuple[str, bool]], enforce: bool) -> int:
+    """Print a PASS/FAIL line per (target text, met); the exit code, 1 only when ``enforce``
+    (``--check``) and a target is missed."""
+    print()
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return 1 if enforce and not all(ok for _, ok in checks) else 0

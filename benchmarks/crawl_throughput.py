@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_common import NUMBER, ROOT, bench_db, start_web
+from bench_common import NUMBER, ROOT, bench_db, judged, start_web
 
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 TARGET_NOOP, TARGET_NAIVE, TARGET_RSS_MB, TARGET_RSS_GROWTH = 0.6, 15, 300, 1.25
@@ -211,10 +211,6 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=Path, default=PAGES, help="pages served round-robin")
@@ -332,10 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         growth = big.rss_mb / crawl.rss_mb
         text = f"peak RSS {args.big_sites} / {args.sites} sites = {growth:.2f}x"
         checks.append((f"{text} (target <= {TARGET_RSS_GROWTH:g}x)", growth <= TARGET_RSS_GROWTH))
-    print()
-    for text, ok in checks:
-        print(f"{verdict(ok)}  {text}")
-    return 1 if args.check and not all(ok for _, ok in checks) else 0
+    return judged(checks, args.check)
 
 
 if __name__ == "__main__":

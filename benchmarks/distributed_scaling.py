@@ -35,7 +35,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench_common import ROOT, bench_db, start_web
+from bench_common import ROOT, bench_db, judged, start_web
 
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 WORKERS = (1, 2, 3)
@@ -220,11 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     steady = ", ".join(f"{n} workers {phases[1][2] / phases[n][2]:.2f}x" for n in WORKERS[1:])
     print(f"crawl phase alone (no start-up, pick-up, tail) vs 1 worker: {steady}")
     ratio = seconds[1] / seconds[3]
-    ok = ratio >= TARGET
-    print(
-        f"\n{'PASS' if ok else 'FAIL'}  3 workers / 1 worker = {ratio:.2f}x (target >= {TARGET}x)"
-    )
-    return 1 if args.check and not ok else 0
+    text = f"3 workers / 1 worker = {ratio:.2f}x (target >= {TARGET}x)"
+    return judged([(text, ratio >= TARGET)], args.check)
 
 
 if __name__ == "__main__":

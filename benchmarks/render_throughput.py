@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_common import ROOT, bench_db, start_web
+from bench_common import ROOT, bench_db, judged, start_web
 
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 CHROMIUM = "/usr/bin/chromium"  # the crawl's default (ICPWATCH_CHROMIUM)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     best_c = max(levels, key=lambda c: runs[c, args.sites].rate)
     best = runs[best_c, args.sites].rate
     text = f"best rate {best:.2f} rendered pages/s at C={best_c} (target >= {TARGET_RATE:g})"
-    checks = [(best >= TARGET_RATE, text)]
+    checks = [(text, best >= TARGET_RATE)]
     if args.mem_factor > 1 and (mem_c, big_sites) in runs:
         small, big = runs[mem_c, args.sites], runs[mem_c, big_sites]
         growth = big.peak_rss["chromium"] / small.peak_rss["chromium"]
@@ -219,11 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{big.peak_pss['chromium']:.0f} MB)"
         )
         text = f"peak browser RSS growth {growth:.2f}x (target <= {TARGET_GROWTH:g}x)"
-        checks.append((growth <= TARGET_GROWTH, text))
-    print()
-    for ok, text in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 1 if args.check and not all(ok for ok, _ in checks) else 0
+        checks.append((text, growth <= TARGET_GROWTH))
+    return judged(checks, args.check)
 
 
 if __name__ == "__main__":
