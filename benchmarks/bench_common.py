@@ -13,10 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NUMBER = "京B2-20252223"
 
 
-def start_web(pages: Path, sites: int, delay_ms: float = 0) -> tuple[subprocess.Popen[str], str]:
-    """``python -m crawler.example_web`` serving ``sites`` hosts over ``pages``; its proxy URL."""
+def start_web(
+    pages: Path | None, sites: int, delay_ms: float = 0
+) -> tuple[subprocess.Popen[str], str]:
+    """``python -m crawler.example_web`` serving ``sites`` hosts over ``pages`` (None: the demo
+    sites' own pages); its proxy URL."""
     cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0", "--delay-ms", str(delay_ms)]
-    cmd += ["--bench-pages", str(pages), "--bench-sites", str(sites)]
+    cmd += ["--bench-pages", str(pages)] if pages else ["--bench-demo"]
+    cmd += ["--bench-sites", str(sites)]
     web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     line = web.stdout.readline() if web.stdout else ""
     if not line.startswith("listening on "):

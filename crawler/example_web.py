@@ -106,6 +106,15 @@ _TABLE = [
 ]
 # fmt: on
 SITES: dict[str, Site] = {s.host: s for s in _TABLE}
+#: The demo sites whose homepage is a page to judge at once (no redirect, fault or render
+#: failure): what benchmark hosts play under ``--bench-demo``, the local test web's workload.
+BENCH_SCENARIOS = tuple(
+    dict.fromkeys(
+        s.scenario
+        for s in _TABLE
+        if s.outcome == "ok" and s.via == "/" and not s.render_error and s.scenario != "flaky_503"
+    )
+)
 
 REDIRECT_CHAIN = 10  # hops before redirect-chain's page: more than the crawler may follow
 GZIP_BOMB_MIB = 512  # expanded size; deflate caps the ratio near 1030:1, so ~0.5 MB on the wire
@@ -393,12 +402,14 @@ class ExampleWeb:
         *,
         bench_pages: str | Path | None = None,
         bench_sites: int = 1000,
+        bench_demo: bool = False,
         delay_ms: float = 0,
         drip_seconds: float = 30,
     ) -> None:
         self.host, self.port = host, port
         self.delay_ms, self.drip_seconds = delay_ms, drip_seconds
-        self.bench_sites = bench_sites if bench_pages else 0
+        self.bench_sites = bench_sites if bench_pages or bench_demo else 0
+        self.bench_demo = bench_demo
         self._bench: list[bytes] = []
         if bench_pages:  # read once: the benchmark measures the crawler, not this disk
             files = sorted(p for p in Path(bench_pages).iterdir() if p.is_file())
@@ -423,7 +434,10 @@ class ExampleWeb:
         site = SITES.get(host)
         if site is None:
             return self._bench_route(host, path)
-        scenario = site.scenario
+        return self._answer(site.scenario, host, path)
+
+    def _answer(self, scenario: str, host: str, path: str) -> Reply:
+        """What a host playing ``scenario`` answers for ``path``."""
         if scenario in ("unknown_host", "www_only"):
             return _UNKNOWN_HOST
         if scenario == "refused":
@@ -498,6 +512,8 @@ class ExampleWeb:
         m = _BENCH_RE.fullmatch(host)
         if not m or not 1 <= int(m[1]) <= self.bench_sites:
             return _UNKNOWN_HOST
+        if self.bench_demo:
+            return self._answer(BENCH_SCENARIOS[(int(m[1]) - 1) % len(BENCH_SCENARIOS)], host, path)
         if path == "/robots.txt":
             return _ALLOW_ALL
         if path != "/":
@@ -646,6 +662,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--bench-pages", help="directory of pages served round-robin")
+    parser.add_argument(
+        "--bench-demo",
+        action="store_true",
+        help="benchmark hosts answer as the demo sites with a page to judge, round-robin",
+    )
     parser.add_argument("--bench-sites", type=int, default=1000, help=f"site00001.{BENCH_DOMAIN}…")
     parser.add_argument("--delay-ms", type=float, default=0, help="latency added to every reply")
     parser.add_argument("--drip-seconds", type=float, default=30, help="how long drip's body takes")
@@ -655,6 +676,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.port,
         bench_pages=args.bench_pages,
         bench_sites=args.bench_sites,
+        bench_demo=args.bench_demo,
         delay_ms=args.delay_ms,
         drip_seconds=args.drip_seconds,
     )

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.example_web import (
+    BENCH_SCENARIOS,
     GZIP_BOMB_MIB,
     HUGE_MIB,
     JING,
@@ -270,6 +271,24 @@ def test_bench_mode_serves_pages_round_robin_without_serialising_delays(tmp_path
         assert [body for _, _, body in got] == [*pages, pages[0]]
         assert 0.3 <= elapsed < 0.9  # four 300 ms delays served side by side
         assert fetch(bench, f"http://{bench_host(5)}/")[0] == 502
+
+
+def test_bench_demo_mode_plays_the_demo_sites_with_a_page_round_robin(web):
+    playing = {s.scenario: s.host for s in reversed(SITES.values())}  # first site per scenario
+
+    def page(server: ExampleWeb, host: str, path: str = "/") -> tuple[int, bytes]:
+        status, _, body = fetch(server, f"http://{host}{path}")
+        return status, body
+
+    n = len(BENCH_SCENARIOS)
+    with ExampleWeb(bench_demo=True, bench_sites=n + 1) as bench:
+        for i, scenario in enumerate(BENCH_SCENARIOS, 1):
+            assert page(bench, bench_host(i)) == page(web, playing[scenario]), scenario
+        spa = bench_host(BENCH_SCENARIOS.index("needs_render") + 1)
+        assert page(bench, spa, "/static/js/app.js")[0] == 200  # the app shell's own bundle
+        assert page(bench, bench_host(n + 1)) == page(bench, bench_host(1))
+        assert page(bench, bench_host(n + 2))[0] == 502
+    assert "never_loads" not in BENCH_SCENARIOS and "redirect_loop" not in BENCH_SCENARIOS
 
 
 def test_command_line_prints_its_address_and_stops_on_sigterm():
