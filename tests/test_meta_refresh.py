@@ -44,3 +44,12 @@ def test_meta_refresh(page: str, encoding: str, follows: bool) -> None:
 
 def test_a_refresh_beyond_the_head_bytes_is_not_looked_for() -> None:
     assert len(FILLER.encode()) > HEAD_BYTES
+
+
+def test_a_page_that_only_mentions_refresh_comes_back_whole() -> None:
+    """Scrapy is shown the head bytes only; what passes on must be the page as downloaded."""
+    page = f"<html><head><script>var refresh = 1;</script></head><body>{FILLER}</body></html>"
+    result = run(page.encode("gbk"))
+    assert isinstance(result, HtmlResponse)
+    assert result.body == page.encode("gbk")
+    assert len(result.body) > HEAD_BYTES

@@ -73,6 +73,9 @@ def crawl_settings(
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(
         {
+            # The spider class is handed over: loading every spider module would import the
+            # Redis worker's libraries into every crawl.
+            "SPIDER_MODULES": [],
             "CONCURRENT_REQUESTS": concurrency,
             "ROBOTSTXT_OBEY": obey_robots,
             "DOWNLOAD_TIMEOUT": timeout,
