@@ -3,8 +3,8 @@
 scrapy-playwright sends every sub-request of a rendered page through a Python route handler
 and opens a new page per render. Rendering needs neither: the page was already fetched and
 judged statically, and Chromium loads its resources through the proxy on its own. Driven
-directly, with a pool of reused pages and nothing routed, the same two cores render about twice
-as many pages a second (benchmarks/render_throughput.py).
+directly, with a pool of reused pages and nothing routed, the same two cores render 1.2-1.4x as
+many pages a second with a lighter driver (docs/rendering.md, benchmarks/render_throughput.py).
 """
 
 from __future__ import annotations
