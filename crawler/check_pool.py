@@ -62,10 +62,12 @@ class _Worker(asyncio.SubprocessProtocol):
 
     At most IN_FLIGHT checks are in the pipe; the rest wait here unpickled. A pipe transport
     keeps unsent bytes in one buffer it shifts after every write: megabytes queued there cost
-    more CPU than the checks themselves.
+    more CPU than the checks themselves. Four (about 0.8 MB of corpus pages, inside the 1 MiB
+    pipe) keep the worker busy while the crawl's event loop is busy elsewhere: 2,000 sites took
+    about 6 % less wall time than with two, for the same CPU.
     """
 
-    IN_FLIGHT = 2
+    IN_FLIGHT = 4
 
     def __init__(self) -> None:
         self.transport: asyncio.SubprocessTransport | None = None
