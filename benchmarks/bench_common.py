@@ -1,8 +1,9 @@
-"""What every benchmark needs: the example web in its own process, and a database whose one
-licence lists the benchmark hosts."""
+"""What every benchmark needs: the example web in its own process, a database whose one
+licence lists the benchmark hosts, the machine's load, and the PASS/FAIL report."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,11 @@ def bench_db(db: Path, sites: int) -> Path:
     cmd = [sys.executable, "-m", "crawler", "--db", str(db), "licenses", "load", str(doc)]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
     return db
+
+
+def load() -> str:
+    """The load averages, printed before and after a run: other work skews every rate."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def judged(checks: list[tuple[str, bool]], enforce: bool) -> int:

@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_common import NUMBER, ROOT, bench_db, judged, start_web
+from bench_common import NUMBER, ROOT, bench_db, judged, load, start_web
 
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 TARGET_NOOP, TARGET_NAIVE, TARGET_RSS_MB, TARGET_RSS_GROWTH = 0.6, 15, 300, 1.25
@@ -205,10 +205,6 @@ def run_noop(proxy: str, sites: int, concurrency: int, work: Path) -> Run:
     run = measured(cmd, work / f"noop-{sites}.log")
     print(f"no-op spider at {sites}: {run.output.strip().splitlines()[-1]} (1 request/site)")
     return run
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> int:

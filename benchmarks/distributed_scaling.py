@@ -35,7 +35,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench_common import ROOT, bench_db, judged, start_web
+from bench_common import ROOT, bench_db, judged, load, start_web
 
 PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 WORKERS = (1, 2, 3)
@@ -170,10 +170,6 @@ def items_sent(log: Path) -> int | None:
     """Items a worker sent back, from the stats Scrapy logs when it stops."""
     found = re.findall(r"'item_scraped_count': (\d+)", log.read_text(errors="replace"))
     return int(found[-1]) if found else None
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> int:
