@@ -1,4 +1,4 @@
-"""Shared fixtures: where the read-only shared data lives, and a fresh database per test."""
+"""Shared fixtures: where the test data lives, and a fresh database per test."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-def shared_dir(name: str) -> Path:
-    """``../shared/<name>``: real documents and pages, read in place, never copied."""
-    path = SHARED / name
-    if not path.is_dir():
-        pytest.fail(f"{path} is missing: the real test data must sit beside the repository")
-    return path
+#: The four real OCR'd licences (the user's documents, small): test data in the repository, so
+#: a fresh clone with nothing beside it runs every licence test.
+SEED_LICENCES = REPO / "tests" / "data" / "licences"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from tests.conftest import shared_dir
+from tests.conftest import SEED_LICENCES
 from tests.test_licence_parser import SITES, doc
 
 JSON_KEYS = {
@@ -49,14 +49,14 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 
 def test_load_real_licences_twice_changes_nothing(db_path: Path) -> None:
-    first = run(db_path, "licenses", "load", str(shared_dir("licenses")))
+    first = run(db_path, "licenses", "load", str(SEED_LICENCES))
     assert first.exit_code == 0, first.output
     assert first.output.count("new ") == 4
     before = (
         rows(db_path, "select * from licenses order by 1"),
         rows(db_path, "select * from domains"),
     )
-    second = run(db_path, "licences", "load", str(shared_dir("licenses")))
+    second = run(db_path, "licences", "load", str(SEED_LICENCES))
     assert second.exit_code == 0
     assert second.output.count("unchanged") == 4
     assert (
@@ -124,7 +124,7 @@ def test_new_version_marks_dropped_domains_removed(db_path: Path, tmp_path: Path
 
 
 def test_list_and_show_json(db_path: Path) -> None:
-    run(db_path, "licenses", "load", str(shared_dir("licenses")))
+    run(db_path, "licenses", "load", str(SEED_LICENCES))
     listed = json.loads(run(db_path, "licenses", "list", "--json").output)
     assert [item["license_no"] for item in listed] == sorted(item["license_no"] for item in listed)
     assert len(listed) == 4
@@ -160,7 +160,7 @@ def test_list_and_show_json(db_path: Path) -> None:
 
 
 def test_manual_domains(db_path: Path) -> None:
-    run(db_path, "licenses", "load", str(shared_dir("licenses")))
+    run(db_path, "licenses", "load", str(SEED_LICENCES))
     added = run(
         db_path, "domains", "add", "苏B2-20200928", "HTTPS://WWW.Shop500px.CN/", "m.500px.com.cn"
     )
@@ -174,7 +174,7 @@ def test_manual_domains(db_path: Path) -> None:
     assert removed.exit_code == 0 and "removed" in removed.output
     assert rows(db_path, "select active from domains where host = 'shop500px.cn'") == [(0,)]
     # reloading the documents leaves manual entries alone
-    run(db_path, "licenses", "load", str(shared_dir("licenses")))
+    run(db_path, "licenses", "load", str(SEED_LICENCES))
     assert rows(db_path, "select count(*) from domains where source = 'manual'") == [(2,)]
     bad = run(db_path, "domains", "add", "苏B2-20200928", "ok.cn", "not a host")
     assert bad.exit_code == 2 and "not a host" in bad.output
@@ -186,7 +186,7 @@ def test_manual_domains(db_path: Path) -> None:
 @pytest.mark.parametrize("alias", ["licenses", "licences"])
 def test_db_from_environment(alias: str, db_path: Path) -> None:
     result = CliRunner().invoke(
-        main, [alias, "load", str(shared_dir("licenses"))], env={"ICPWATCH_DB": str(db_path)}
+        main, [alias, "load", str(SEED_LICENCES)], env={"ICPWATCH_DB": str(db_path)}
     )
     assert result.exit_code == 0
     assert rows(db_path, "select count(*) from licenses") == [(4,)]

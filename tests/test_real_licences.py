@@ -1,4 +1,4 @@
-"""The four real OCR'd licences in ../shared/licenses: every field a careful reader can read."""
+"""The four real OCR'd licences in tests/data/licences: every field a careful reader can read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from crawler.licence_parser import parse_licence
-from tests.conftest import shared_dir
+from tests.conftest import SEED_LICENCES
 
 EXPECTED = {
     "000_ec3a6ef2340836b9.txt": dict(
@@ -101,7 +101,7 @@ EXPECTED = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_licence(name: str) -> None:
     want = EXPECTED[name]
-    licence = parse_licence((shared_dir("licenses") / name).read_bytes())
+    licence = parse_licence((SEED_LICENCES / name).read_bytes())
     for key in (
         "license_no",
         "company",
@@ -131,4 +131,4 @@ def test_real_licence(name: str) -> None:
 
 
 def test_every_real_licence_is_covered() -> None:
-    assert sorted(p.name for p in shared_dir("licenses").glob("*.txt")) == sorted(EXPECTED)
+    assert sorted(p.name for p in SEED_LICENCES.glob("*.txt")) == sorted(EXPECTED)
