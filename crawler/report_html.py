@@ -33,6 +33,7 @@ COLOURS = {
     "http_error": "#8d6e63",
     "blocked": "#4e342e",
     "not_html": "#795548",
+    "check_error": "#455a64",
     "not_checked": "#9e9e9e",
     "no_domain": "#616161",
     "removed": "#bdbdbd",
@@ -43,6 +44,9 @@ STATUS_COLOURS = {
     "expired": "#c62828",
     "unknown": "#757575",
 }
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: A larger file is no screenshot of icpwatch's (a clip, or the bottom 600 px of a page).
+MAX_SCREENSHOT_BYTES = 5_000_000
 CHANGE_LABELS = {
     "newly_noncompliant": "newly non-compliant",
     "newly_compliant": "newly compliant",
@@ -195,12 +199,26 @@ def _strip(history: History, domain_id: int | None) -> str:
     return f'<span class="strip">{"".join(cells)}</span>'
 
 
+def _png(path: str | None) -> bytes | None:
+    """The PNG at ``path``, or None for anything else: the path comes from the database (from a
+    worker's item, in a distributed crawl), and a mailed report must not carry some other file
+    (a key, a password file) or hang on a FIFO."""
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_SCREENSHOT_BYTES + 1)
+    except OSError:
+        return None
+    return data if data.startswith(PNG_SIGNATURE) and len(data) <= MAX_SCREENSHOT_BYTES else None
+
+
 def _thumbnail(row: dict[str, Any]) -> str:
     """The rendered page's screenshot, inlined (the report loads nothing from anywhere)."""
-    path = row.get("screenshot_path")
-    if not path or not Path(path).is_file():
+    png = _png(row.get("screenshot_path"))
+    if png is None:
         return ""
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    data = base64.b64encode(png).decode("ascii")
     title = f"rendered in Chromium (static verdict: {row['static_verdict']})"
     return (
         f'<img class="shot" alt="screenshot" title="{_e(title)}"'

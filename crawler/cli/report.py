@@ -8,8 +8,6 @@ finished run yet, 2 usage error (bad option value, unknown licence or run). A fa
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shutil
@@ -38,8 +36,10 @@ from crawler.report import (
     history,
     is_noncompliant,
     previous_run,
+    report_csv,
     report_json,
     report_rows,
+    terminal_text,
 )
 from crawler.report_html import render
 from crawler.validity import STATUSES
@@ -104,7 +104,7 @@ def _detail(row: dict[str, Any]) -> str:
         parts.append(f"→ {row['final_url']}")
     if row["evidence_snippet"]:
         parts.append(row["evidence_snippet"])
-    return _SPACE.sub(" ", "  ".join(parts))
+    return _SPACE.sub(" ", terminal_text("  ".join(parts)))
 
 
 def _table(data: dict[str, Any], width: int) -> str:
@@ -135,7 +135,7 @@ def _table(data: dict[str, Any], width: int) -> str:
             first = members[0]
             status = first["license_status"]
             lines.append(
-                f"{click.style(license_no, bold=True)}  {first['company'] or '?'}  "
+                f"{click.style(license_no, bold=True)}  {terminal_text(first['company'] or '?')}  "
                 + click.style(status, fg=_STATUS_COLOURS.get(status, "bright_black"))
                 + f" · expires {first['expires_on'] or '?'}"
             )
@@ -166,13 +166,7 @@ def _table(data: dict[str, Any], width: int) -> str:
 
 
 def _csv(data: dict[str, Any]) -> str:
-    out = io.StringIO()
-    keys = ROW_KEYS + (CHANGE_KEYS if data["changes"] else ())
-    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in data["rows"]:
-        writer.writerow({k: int(v) if isinstance(v, bool) else v for k, v in row.items()})
-    return out.getvalue().rstrip("\n")
+    return report_csv(data["rows"], ROW_KEYS + (CHANGE_KEYS if data["changes"] else ()))
 
 
 # --- the command ------------------------------------------------------------------------
