@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from crawler.cli.common import open_db
@@ -20,8 +22,20 @@ def evidence() -> None:
 )
 @click.option("--older-than", metavar="DURATION", help="Prune runs started before this (e.g. 90d).")
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option(
+    "--evidence-dir",
+    type=click.Path(file_okay=False),
+    help="The crawl's --evidence-dir: only files inside it are deleted "
+    "(default: 'evidence' next to the database).",
+)
 @click.pass_context
-def prune(ctx: click.Context, keep_runs: int | None, older_than: str | None, dry_run: bool) -> None:
+def prune(
+    ctx: click.Context,
+    keep_runs: int | None,
+    older_than: str | None,
+    dry_run: bool,
+    evidence_dir: str | None,
+) -> None:
     """Delete old screenshots; the checks keep their verdicts, evidence text and PNG hashes."""
     if keep_runs is None and older_than is None:
         raise click.UsageError("give --keep-runs N and/or --older-than DURATION")
@@ -30,11 +44,18 @@ def prune(ctx: click.Context, keep_runs: int | None, older_than: str | None, dry
             parse_duration(older_than)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    folder = Path(evidence_dir or Path(ctx.find_root().obj["db"]).parent / "evidence")
     result = prune_screenshots(
-        open_db(ctx), keep_runs=keep_runs, older_than=older_than, dry_run=dry_run
+        open_db(ctx), folder, keep_runs=keep_runs, older_than=older_than, dry_run=dry_run
     )
     verb = "would delete" if dry_run else "deleted"
     click.echo(
         f"{verb} {result.files} screenshot(s), {result.bytes / 1e6:.1f} MB"
         + (f"; {result.missing} already missing" if result.missing else "")
     )
+    if result.refused:
+        click.echo(
+            f"warning: left {result.refused} screenshot path(s) alone: not a file inside "
+            f"{folder} (give the crawl's --evidence-dir)",
+            err=True,
+        )
