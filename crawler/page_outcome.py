@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from crawler.addresses import unsupported_redirect
 from crawler.footer_check import Finding, check_page
 from crawler.proxy_tunnels import SKIPPED
 
@@ -163,7 +164,11 @@ _FAILURES = {
     "SSLError": ("unreachable", "TLS handshake failed", True),
     "Error": ("unreachable", "TLS failure", True),
     "ProxyGatewayError": ("unreachable", "the proxy could not reach the site", True),
-    "PrivateAddress": ("unreachable", "resolves to a private or local address", True),
+    # A licensed host on a private address: its www. variant may still be public.
+    "PrivateAddress": ("blocked", "blocked", True),
+    # A redirect or meta refresh there is the site's answer.
+    "PrivateRedirect": ("blocked", "blocked", False),
+    "UnsupportedRedirect": ("http_error", "redirect to unsupported scheme", False),
     "DownloadTooLarge": ("unreachable", "response larger than the size cap", False),
     "RobotsDisallowed": ("blocked", "disallowed by robots.txt", False),
     "TooManyRedirects": ("http_error", "too many redirects", False),
@@ -180,16 +185,29 @@ _BY_MESSAGE = (
 )
 
 
+#: The download guard's refusals start so (crawler/addresses.py, ``Refusal.describe``).
+_PRIVATE_STEPS = ("redirect to ", "meta refresh to ")
+PRIVATE_REFUSED = "blocked: "
+#: Scrapy's own words when a redirect leads to ``javascript:`` (a Request cannot be built).
+_MISSING_SCHEME = "Missing scheme in request url: "
+
+
 def failure_kind(error_class: str, message: str) -> str:
     if error_class in ("IgnoreRequest", "CancelledError", "DownloadCancelledError"):
         lowered = message.lower()
         return next((kind for text, kind in _BY_MESSAGE if text in lowered), error_class)
+    if error_class == "PrivateAddress" and message.startswith(_PRIVATE_STEPS):
+        return "PrivateRedirect"
+    if error_class == "ValueError" and message.startswith(_MISSING_SCHEME):
+        return "UnsupportedRedirect"
     return error_class
 
 
 def assess_failure(error_class: str, message: str) -> Outcome:
     """A fetch that produced no page. Unknown failures are ``unreachable`` with their message."""
     kind = failure_kind(error_class, message)
+    if kind == "UnsupportedRedirect" and message.startswith(_MISSING_SCHEME):
+        message = unsupported_redirect(message[len(_MISSING_SCHEME) :].strip()) or message
     verdict, reason, fallback = _FAILURES.get(kind, ("unreachable", kind, True))
     detail = message.strip().splitlines()[0][:200] if message.strip() else reason
     error = detail if detail.lower().startswith(reason.lower()) else f"{reason}: {detail}"
@@ -211,3 +229,13 @@ def telling_error(host: str, attempts: list[dict]) -> str | None:
         return 1 if error.startswith(_GATEWAY) else 2
 
     return max(pool, key=rank)["error"]
+
+
+def given_up(host: str, attempts: list[dict], last: Outcome) -> Outcome:
+    """Every homepage URL failed: the most telling error, with the verdict it implies. A
+    refused private address is ``blocked`` (the site is there, icpwatch would not go); every
+    other failure to reach the site is ``unreachable``."""
+    error = telling_error(host, attempts) or last.error
+    refused = bool(error) and error.startswith(PRIVATE_REFUSED)
+    verdict = "blocked" if refused else "unreachable" if last.verdict == "blocked" else last.verdict
+    return replace(last, verdict=verdict, error=error, fallback=False)

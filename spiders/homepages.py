@@ -27,7 +27,13 @@ from crawler.crawl_run import CrawlOptions, Target
 from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
-from crawler.page_outcome import Outcome, assess_failure, is_offsite, telling_error
+from crawler.page_outcome import (
+    Outcome,
+    assess_failure,
+    given_up,
+    is_offsite,
+    telling_error,
+)
 from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
 from crawler.rendering import (
     RENDER_MODES,
@@ -215,6 +221,8 @@ class HomepagesSpider(scrapy.Spider):
         if type(failure.value).__name__ == "TunnelError":
             self.tunnels.refused_once()
         attempts = [*kw["attempts"], _attempt(request.url, request.meta, None, outcome.error)]
+        if outcome.fallback and kw["index"] + 1 >= len(homepage_urls(kw["target"].host)):
+            outcome = given_up(kw["target"].host, attempts, outcome)  # blocked if refused
         return self._next_or_give_up(kw["target"], kw["index"], attempts, kw["started"], outcome)
 
     def _next_or_give_up(

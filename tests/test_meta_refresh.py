@@ -7,6 +7,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from crawler.download_guard import UnsupportedRedirect
 from crawler.meta_refresh import HEAD_BYTES, HeadMetaRefresh
 
 FILLER = "<p>新闻 新闻 新闻</p>" * 2000  # ~40 KB of Chinese text
@@ -53,3 +54,26 @@ def test_a_page_that_only_mentions_refresh_comes_back_whole() -> None:
     assert isinstance(result, HtmlResponse)
     assert result.body == page.encode("gbk")
     assert len(result.body) > HEAD_BYTES
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("javascript:alert(1)", "redirect to unsupported scheme javascript: javascript:alert(1)"),
+        ("data:text/html,<h1>x</h1>", "redirect to unsupported scheme data: data:text/html,"),
+        ("file:///etc/passwd", "redirect to unsupported scheme file: file:///etc/passwd"),
+        ("ftp://example-shop.cn/", "redirect to unsupported scheme ftp: ftp://example-shop.cn/"),
+    ],
+)
+def test_a_refresh_to_an_unsupported_scheme_is_refused(target: str, error: str) -> None:
+    head = f'<meta http-equiv="refresh" content="0; url={target}">'
+    for page in (f"<html><head>{head}</head></html>", f"<html><head>{head}</head>{FILLER}"):
+        with pytest.raises(UnsupportedRedirect) as raised:
+            run(page.encode())
+        assert str(raised.value).startswith(error)
+        assert str(raised.value).endswith("(meta refresh)")
+
+
+def test_a_slow_refresh_to_an_unsupported_scheme_is_not_followed_anyway() -> None:
+    page = '<html><head><meta http-equiv="refresh" content="60; url=javascript:x"></head></html>'
+    assert isinstance(run(page.encode()), HtmlResponse)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from crawler.page_outcome import (
+    Outcome,
     assess_failure,
     assess_page,
+    given_up,
     is_challenge,
     is_html,
     is_offsite,
@@ -144,10 +148,48 @@ def test_is_html(content_type: str | None, body: bytes, html: bool) -> None:
         ("ProxyGatewayError", "proxy answered 502", "unreachable", "proxy answered 502"),
         (
             "PrivateAddress",
-            "x.cn resolves to 127.0.0.1, a non-public address",
-            "unreachable",
-            "127.0.0.1",
+            "x.cn (resolves to 127.0.0.1, a loopback address) refused; --allow-private allows it",
+            "blocked",
+            "blocked: x.cn (resolves to 127.0.0.1",
         ),
+        (
+            "PrivateAddress",
+            "redirect to 127.0.0.1 (loopback address) refused; --allow-private allows it",
+            "blocked",
+            "blocked: redirect to 127.0.0.1 (loopback address) refused",
+        ),
+        (
+            "PrivateAddress",
+            "meta refresh to 0x7f000001 (127.0.0.1, loopback address) refused; --allow-private"
+            " allows it",
+            "blocked",
+            "blocked: meta refresh to 0x7f000001 (127.0.0.1, loopback address)",
+        ),
+        (
+            "UnsupportedRedirect",
+            "redirect to unsupported scheme file: file:///etc/passwd",
+            "http_error",
+            "redirect to unsupported scheme file: file:///etc/passwd",
+        ),
+        (
+            "UnsupportedRedirect",
+            "redirect to unsupported scheme data: data:text/html,x (meta refresh)",
+            "http_error",
+            "redirect to unsupported scheme data: data:text/html,x (meta refresh)",
+        ),
+        (  # Scrapy's own error for Location: javascript:…, should one get past the guard
+            "ValueError",
+            "Missing scheme in request url: javascript:alert(1)",
+            "http_error",
+            "redirect to unsupported scheme javascript: javascript:alert(1)",
+        ),
+        (
+            "ValueError",
+            "Missing scheme in request url: javascript:" + "x" * 500,
+            "http_error",
+            "redirect to unsupported scheme javascript: javascript:" + "x" * 69 + "…",
+        ),
+        ("ValueError", "something else", "unreachable", "ValueError: something else"),
         ("IgnoreRequest", "Forbidden by robots.txt", "blocked", "robots.txt"),
         ("IgnoreRequest", "max redirections reached", "http_error", "too many redirects"),
         (
@@ -200,10 +242,17 @@ def test_assess_failure(name: str, message: str, verdict: str, reason: str) -> N
         ("DownloadTooLarge", False),
         ("RobotsDisallowed", False),
         ("TooManyRedirects", False),
+        ("UnsupportedRedirect", False),
+        ("PrivateAddress", True),  # the licensed host itself: its www. may be public
     ],
 )
 def test_which_failures_try_the_next_url(name: str, fallback: bool) -> None:
     assert assess_failure(name, "").fallback is fallback
+
+
+def test_a_redirect_to_a_private_address_is_the_sites_answer() -> None:
+    message = "redirect to 10.0.0.1 (private address) refused; --allow-private allows it"
+    assert assess_failure("PrivateAddress", message).fallback is False
 
 
 TUNNEL = "proxy refused the HTTPS tunnel (CONNECT): 403"
@@ -241,3 +290,42 @@ GATEWAY = "the proxy could not reach the site: proxy answered 502 unknown-host"
 def test_telling_error(errors: list, expected: str | None) -> None:
     attempts = [{"url": u, "error": e} for u, e in errors]
     assert telling_error("a.cn", attempts) == expected
+
+
+REFUSED = "blocked: a.cn (resolves to 10.0.0.1, a private address) refused; --allow-private"
+WWW_REFUSED = "blocked: www.a.cn (resolves to 10.0.0.1, a private address) refused"
+
+
+@pytest.mark.parametrize(
+    ("errors", "verdict", "error"),
+    [
+        # the licensed host is on a private address, www. does not exist: blocked, and why
+        (
+            [
+                ("https://a.cn/", REFUSED),
+                ("http://a.cn/", REFUSED),
+                ("https://www.a.cn/", "DNS lookup failed"),
+                ("http://www.a.cn/", "DNS lookup failed"),
+            ],
+            "blocked",
+            REFUSED,
+        ),
+        # the licensed host does not exist, www. is private: the host itself tells
+        (
+            [
+                ("https://a.cn/", "DNS lookup failed"),
+                ("http://a.cn/", "DNS lookup failed"),
+                ("https://www.a.cn/", WWW_REFUSED),
+                ("http://www.a.cn/", WWW_REFUSED),
+            ],
+            "unreachable",
+            "DNS lookup failed",
+        ),
+        ([("https://a.cn/", TUNNEL), ("http://a.cn/", "timed out")], "unreachable", "timed out"),
+    ],
+)
+def test_given_up(errors: list, verdict: str, error: str) -> None:
+    attempts = [{"url": u, "error": e} for u, e in errors]
+    last = Outcome("blocked" if errors[-1][1].startswith("blocked") else "unreachable", "x")
+    outcome = given_up("a.cn", attempts, replace(last, fallback=True))
+    assert (outcome.verdict, outcome.error, outcome.fallback) == (verdict, error, False)
