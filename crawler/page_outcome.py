@@ -20,7 +20,7 @@ from crawler.proxy_tunnels import SKIPPED
 if TYPE_CHECKING:  # the footer-check worker imports this module, and needs no Playwright
     from crawler.rendering import Screenshot
 
-CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html")
+CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html", "check_error")
 
 #: Markers of anti-bot / WAF challenge pages (Cloudflare, Aliyun, Tencent, Baidu, Jiasule, generic
 #: Chinese slider / captcha pages), lowercase UTF-8. Only searched in small pages: a challenge
@@ -122,13 +122,7 @@ def assess_page(
     """A page was fetched: classify it, and run the footer check when there is a page to judge.
     ``offsite_redirect`` comes from ``is_offsite``: a licence may list thousands of hosts, too
     many to ship to a check worker with every page."""
-    facts = {
-        "http_status": status,
-        "final_url": url,
-        "offsite_redirect": offsite_redirect,
-        "content_sha256": hashlib.sha256(body).hexdigest(),
-        "size": len(body),
-    }
+    facts = _fetched(url, status, body, offsite_redirect)
     if (status < 400 or status in (401, 403, 429, 503)) and is_challenge(status, body):
         return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
     if status >= 400:
@@ -137,8 +131,36 @@ def assess_page(
         return Outcome("not_html", "empty body", **facts)
     if not is_html(content_type, body):
         return Outcome("not_html", f"content type {content_type or 'unknown'}", **facts)
-    finding = check_page(body, expected, company=company, encoding=encoding, url=url)
+    try:
+        finding = check_page(body, expected, company=company, encoding=encoding, url=url)
+    except Exception as exc:  # a page that breaks the check still costs its domain one row
+        return Outcome("check_error", error_line(exc), **facts)
     return Outcome(finding.verdict, None, finding, **facts)
+
+
+def check_error(
+    *, url: str, status: int, body: bytes, offsite_redirect: bool, error: str, **_: object
+) -> Outcome:
+    """The row of a page whose check never answered (over its CPU budget, or its worker died):
+    what was fetched, without a finding. Takes ``assess_page``'s keyword facts."""
+    return Outcome("check_error", error, **_fetched(url, status, body, offsite_redirect))
+
+
+def _fetched(url: str, status: int, body: bytes, offsite_redirect: bool) -> dict[str, object]:
+    """What every outcome of a fetched page records, whatever the check made of it."""
+    return {
+        "http_status": status,
+        "final_url": url,
+        "offsite_redirect": offsite_redirect,
+        "content_sha256": hashlib.sha256(body).hexdigest(),
+        "size": len(body),
+    }
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one bounded line: the class, then the first line of its message."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:500]
 
 
 #: Exception class names (Scrapy, Twisted, ours) → (verdict, reason, try the next URL?).

@@ -20,6 +20,12 @@ ICPWATCH_PROGRESS_INTERVAL = 10.0
 # Footer checks run in this many worker processes ("auto": one per spare core, at most 2; 0: in
 # the crawl process). Scrapy downloads on one core and a check costs about as much as a download.
 ICPWATCH_CHECK_WORKERS = "auto"
+# CPU seconds one page's check may use in a worker before the worker is killed and replaced and
+# the page recorded as check_error (0: no limit). The median page takes about a millisecond.
+ICPWATCH_CHECK_BUDGET = 5.0
+# Seconds a stopping crawl (SIGTERM, Ctrl-C) waits for downloads in flight before it stores what
+# it has, marks the run interrupted and exits (crawler/stop_guard.py).
+ICPWATCH_STOP_GRACE = 5.0
 # Downloader slots (one per host) idle this long are freed (Scrapy's own minute when 0): memory
 # stays bounded by the crawl's rate, not the number of hosts it has seen (crawler/slot_gc.py).
 ICPWATCH_SLOT_IDLE_SECONDS = 10.0
@@ -75,7 +81,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.download_guard.DownloadGuard": 740,
 }
 ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}
-EXTENSIONS = {"crawler.progress.Progress": 500, "crawler.slot_gc.SlotGC": 510}
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+    "crawler.slot_gc.SlotGC": 510,
+    "crawler.stop_guard.StopGuard": 520,
+}
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,16 +1,23 @@
-"""Footer checks in worker processes give exactly the inline result, and survive a dead worker."""
+"""Footer checks in worker processes give exactly the inline result, survive a dead worker,
+hold each page to a CPU budget and die with their crawl."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from crawler.check_pool import MAX_AUTO_WORKERS, CheckPool, worker_count
-from crawler.licence_numbers import InvalidLicenceNumber
-from crawler.page_outcome import assess_page
+from crawler.page_outcome import Outcome, assess_page
+from tests.fakes import slow_checks
+
+REPO = Path(__file__).resolve().parents[1]
 
 FOOTER = (
     "<html><body><p>新闻</p><footer>北京示例科技有限公司 京B2-20252223号</footer></body></html>"
@@ -48,8 +55,8 @@ PAGES = [
 @pytest.mark.parametrize(
     ("setting", "cpus", "expected"),
     [
-        (None, 1, 0),
-        ("auto", 1, 0),
+        (None, 1, 1),
+        ("auto", 1, 1),
         ("auto", 2, 1),
         ("", 3, 2),
         ("auto", 16, MAX_AUTO_WORKERS),
@@ -84,19 +91,33 @@ def test_workers_give_the_inline_outcomes() -> None:
     ]  # fmt: skip
 
 
-def test_a_worker_error_is_raised_where_the_check_was_awaited() -> None:
-    async def run() -> None:
+def test_a_check_that_raises_is_a_check_error_row() -> None:
+    async def run() -> Outcome:
         pool = CheckPool(1)
         try:
-            await pool.assess(**facts(expected="not a number"))
+            return await pool.assess(**facts(expected="not a number"))
         finally:
             await pool.close()
 
-    with pytest.raises(InvalidLicenceNumber):
+    outcome = asyncio.run(run())
+    assert outcome.verdict == "check_error"
+    assert outcome.error.startswith("InvalidLicenceNumber: ")
+    assert outcome.http_status == 200 and outcome.size == len(FOOTER.encode("gb18030"))
+
+
+def test_an_error_outside_the_check_is_raised_where_it_was_awaited() -> None:
+    async def run() -> None:
+        pool = CheckPool(1, check=slow_checks.raising)
+        try:
+            await pool.assess(**PAGES[0])
+        finally:
+            await pool.close()
+
+    with pytest.raises(RuntimeError, match="unpicklable"):
         asyncio.run(run())
 
 
-def test_a_dead_worker_fails_over_to_inline_checks() -> None:
+def test_a_killed_worker_is_replaced_and_its_pages_checked_there() -> None:
     async def run() -> tuple:
         pool = CheckPool(1)
         try:
@@ -106,13 +127,92 @@ def test_a_dead_worker_fails_over_to_inline_checks() -> None:
             while worker.alive:  # until the loop has seen the exit
                 await asyncio.sleep(0.01)
             after = await asyncio.gather(*(pool.assess(**f) for f in PAGES))
-            return first, after
+            return first, after, worker, list(pool._pool)
         finally:
             await pool.close()
 
-    first, after = asyncio.run(run())
+    first, after, dead, pool = asyncio.run(run())
     assert first.verdict == "compliant"
     assert after == [assess_page(**f) for f in PAGES]
+    assert len(pool) == 1 and pool[0] is not dead
+
+
+def test_a_page_over_its_cpu_budget_is_a_check_error_and_the_rest_go_on() -> None:
+    async def run() -> tuple:
+        pool = CheckPool(1, budget=0.5, check=slow_checks.burn_on_marker)
+        try:
+            outcomes = await asyncio.gather(
+                pool.assess(**PAGES[0]),
+                pool.assess(**facts(b"<html><body>BURN</body></html>")),
+                *(pool.assess(**f) for f in PAGES),
+            )
+            return outcomes, [w.transport.get_pid() for w in pool._pool]
+        finally:
+            await pool.close()
+
+    started = time.monotonic()
+    outcomes, pids = asyncio.run(run())
+    assert time.monotonic() - started < 10
+    first, burnt, *rest = outcomes
+    assert first == assess_page(**PAGES[0])
+    assert burnt.verdict == "check_error"
+    assert "more than 0.5 CPU seconds" in burnt.error
+    assert burnt.http_status == 200 and burnt.content_sha256
+    assert rest == [assess_page(**f) for f in PAGES]  # checked by the replacement
+    assert len(pids) == 1
+
+
+def test_a_page_that_kills_every_worker_is_a_check_error() -> None:
+    async def run() -> Outcome:
+        pool = CheckPool(1, check=slow_checks.die_on_marker)
+        try:
+            await pool.assess(**PAGES[0])  # an answer first: the worker itself works
+            return await pool.assess(**facts(b"<html><body>DIE</body></html>"))
+        finally:
+            await pool.close()
+
+    outcome = asyncio.run(run())
+    assert outcome.verdict == "check_error"
+    assert "worker exited" in outcome.error
+
+
+def test_a_worker_busy_in_a_long_check_dies_with_its_killed_crawl(tmp_path: Path) -> None:
+    """SIGKILL of the crawl process: the kernel ends its worker mid-check (no orphan at 100 %)."""
+    script = tmp_path / "crawl.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from crawler.check_pool import CheckPool\n"
+        "from tests.fakes import slow_checks\n"
+        "async def main():\n"
+        "    pool = CheckPool(1, budget=0, check=slow_checks.burn_on_marker)\n"
+        "    pool.start()\n"
+        "    await pool._starting\n"
+        "    print(pool._pool[0].transport.get_pid(), flush=True)\n"
+        f"    await pool.assess(**{facts(b'BURN')!r})\n"
+        "asyncio.run(main())\n"
+    )
+    crawl = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    worker = int(crawl.stdout.readline())
+    time.sleep(0.5)  # the worker is in its check now
+    assert _state(worker) == "R"
+    crawl.kill()
+    crawl.wait()
+    deadline = time.monotonic() + 5
+    while _state(worker) not in (None, "Z"):
+        assert time.monotonic() < deadline, "the check worker outlived its killed crawl"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return None
 
 
 def test_close_ends_the_workers() -> None:

@@ -130,6 +130,30 @@ def test_interrupted_run_is_marked_and_resumed(loaded: Path) -> None:
     fourth.finish("finished")
 
 
+def test_a_run_with_targets_left_is_incomplete_and_the_next_checks_them(loaded: Path) -> None:
+    first = CrawlRun.open(loaded, CrawlOptions())
+    first.save([_row(t) for t in first.targets[:2]])
+    first.finish("finished")  # Scrapy says finished, but one target got no row
+    db = open_database(loaded)
+    saved = db["runs"].get(first.run_id)
+    assert (first.status, saved["status"]) == ("incomplete", "incomplete")
+    assert saved["error"] == "1 of 3 target(s) got no row; the next crawl checks them"
+    second = CrawlRun.open(loaded, CrawlOptions())
+    assert [t.host for t in second.targets] == ["hu-shop.cn"]
+    assert db["runs"].get(second.run_id)["resumed_from"] == first.run_id
+    second.save([_row(second.targets[0])])
+    second.finish("finished")
+    assert db["runs"].get(second.run_id)["status"] == "finished"
+
+
+def test_record_keeps_the_options_the_crawl_ran_with(loaded: Path) -> None:
+    run = CrawlRun.open(loaded, CrawlOptions(due="1d"))
+    run.record(CrawlOptions(due="1d", extra={"render": "never"}))
+    run.finish("interrupted")
+    options = json.loads(open_database(loaded)["runs"].get(run.run_id)["options"])
+    assert (options["due"], options["extra"]) == ("1d", {"render": "never"})
+
+
 def test_due_selects_stale_domains_only(loaded: Path) -> None:
     run = CrawlRun.open(loaded, CrawlOptions())
     old = datetime.now(UTC) - timedelta(days=2)

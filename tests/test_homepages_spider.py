@@ -195,3 +195,18 @@ def test_proxy_tunnels(refused: int, opened: bool, key: int, skip: bool) -> None
     if opened:
         tunnels.opened_once()
     assert tunnels.skip_https(key) is skip
+
+
+def test_a_callback_that_breaks_still_gives_its_domain_one_row(monkeypatch) -> None:
+    """Whatever fails while judging a page (here the check itself), the domain is not lost."""
+
+    async def broken(**facts):
+        raise ValueError("chr() arg not in range(0x110000)\nsecond line")
+
+    crawler = spider()
+    monkeypatch.setattr(crawler.checks, "assess", broken)
+    req = request(1)
+    response = HtmlResponse(req.url, body=FOOTER.encode(), request=req)
+    (item,) = asyncio.run(crawler.parse_homepage(response, **req.cb_kwargs))
+    assert (item.verdict, item.http_status, item.final_url) == ("check_error", 200, req.url)
+    assert item.error == "ValueError: chr() arg not in range(0x110000)"

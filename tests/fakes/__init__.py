@@ -1,0 +1,1 @@
+"""Test fakes: stand-ins the tests plug into the runtime code, never imported by it."""
