@@ -25,7 +25,9 @@ from crawler import __version__
 from crawler.database import open_database
 from crawler.licence_store import now
 
-RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+RUN_STATUSES = ("running", "finished", "incomplete", "interrupted", "failed")
+#: A run the next crawl continues: it skips what these already checked.
+RESUMABLE = ("interrupted", "incomplete")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -108,11 +110,11 @@ class CrawlLock:
 
 
 def _chain(db: Database, run_id: int | None) -> list[int]:
-    """An interrupted run and the interrupted runs it resumed, newest first."""
+    """An interrupted or incomplete run and the ones it resumed, newest first."""
     chain = []
     while run_id is not None:
         row = db.execute("SELECT status, resumed_from FROM runs WHERE id = ?", [run_id]).fetchone()
-        if row is None or row[0] != "interrupted":
+        if row is None or row[0] not in RESUMABLE:
             break
         chain.append(run_id)
         run_id = row[1]
@@ -177,6 +179,7 @@ class CrawlRun:
         self.lock = lock
         self.run_id = run_id
         self.targets = targets
+        self.status = "running"
 
     @classmethod
     def open(cls, db_path: str | Path, options: CrawlOptions) -> CrawlRun:
@@ -217,6 +220,13 @@ class CrawlRun:
             raise
         return cls(db, Path(db_path), lock, run_id, targets)
 
+    def record(self, options: CrawlOptions) -> None:
+        """The run's options as the crawl runs them (settings known once Scrapy is up)."""
+        with self.db.conn:
+            self.db["runs"].update(
+                self.run_id, {"options": json.dumps(asdict(options), ensure_ascii=False)}
+            )
+
     def save(self, rows: list[dict[str, Any]]) -> None:
         """One transaction per batch; a row already stored for (run, domain) is ignored.
 
@@ -243,7 +253,16 @@ class CrawlRun:
         )
 
     def finish(self, status: str, error: str | None = None) -> dict[str, int]:
+        """Close the run. A run is ``finished`` only when every target has its row: one that
+        ended with targets unchecked is ``incomplete``, and the next crawl checks them."""
         counts = self.counts()
+        missing = len(self.targets) - sum(counts.values())
+        if status == "finished" and missing > 0:
+            status = "incomplete"
+            error = (
+                f"{missing} of {len(self.targets)} target(s) got no row; the next crawl checks them"
+            )
+        self.status = status
         with self.db.conn:
             self.db["runs"].update(
                 self.run_id,

@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler
 
 from crawler.crawl_run import CrawlRun, redact_url
 from crawler.items import CheckItem
+from crawler.stop_guard import crawl_abandoned
 
 
 class NoDatabase(RuntimeError):
@@ -49,6 +50,7 @@ class SQLitePipeline:
             settings.getfloat("ICPWATCH_BATCH_SECONDS", 2.0),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.abandoned, signal=crawl_abandoned)
         return pipeline
 
     def open_spider(self) -> None:
@@ -63,8 +65,12 @@ class SQLitePipeline:
         if message:
             spider.logger.error("icpwatch: %s", message)
             raise NoDatabase(message)
-        self.run = CrawlRun.open(db_path, replace(spider.crawl_options, extra=self._recorded()))
-        spider.crawl_run = self.run
+        options = replace(spider.crawl_options, extra=self._recorded())
+        if spider.crawl_run is None:
+            spider.crawl_run = CrawlRun.open(db_path, options)
+        else:  # opened by `icpwatch crawl`, so that a refusal is one line before Scrapy starts
+            spider.crawl_run.record(options)
+        self.run = spider.crawl_run
         spider.logger.info(
             "run %s: %s domain(s) to check in %s", self.run.run_id, len(self.run.targets), db_path
         )
@@ -100,13 +106,24 @@ class SQLitePipeline:
         if self.run is None:
             return
         self.flush()
-        status = (
-            "finished"
+        status, error = (
+            ("finished", None)
             if reason == "finished"
-            else "interrupted"
+            else ("interrupted", reason)
             if reason in INTERRUPTED_REASONS
-            else "failed"
+            else ("failed", reason)
         )
-        self.summary = self.run.finish(status, None if status == "finished" else reason)
+        self.summary = self.run.finish(status, error)
         spider.crawler.stats.set_value("icpwatch/run_id", self.run.run_id)
-        spider.crawler.stats.set_value("icpwatch/run_status", status)
+        spider.crawler.stats.set_value("icpwatch/run_status", self.run.status)
+
+    def abandoned(self, reason: str) -> str | None:
+        """The crawl exits now (crawler/stop_guard.py): keep what it has, mark the run."""
+        if self.run is None or self.run.status != "running":
+            return None
+        self.flush()
+        counts = self.run.finish("interrupted", reason)
+        return (
+            f"run {self.run.run_id} interrupted ({reason}): {sum(counts.values())}/"
+            f"{len(self.run.targets)} domain(s) checked; the next crawl resumes it"
+        )
