@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.cli.common import check_workers_option, open_db, parse_number_arg
+from crawler.cli.url_options import secret_url, url_options
 from crawler.crawl_run import (
     BadSelection,
     CrawlLocked,
@@ -159,10 +160,8 @@ def _every(seconds: float, action):
     show_default=True,
     help="Requests in flight (per host it stays at most 2).",
 )
-@click.option(
-    "--proxy",
-    metavar="URL",
-    help="HTTP proxy for every request (http_proxy/https_proxy also work).",
+@url_options(
+    "proxy", "proxy", help="HTTP proxy for every request (http_proxy/https_proxy also work)."
 )
 @click.option("--user-agent", metavar="UA", help="User-Agent (default identifies icpwatch).")
 @click.option(
@@ -220,10 +219,9 @@ def _every(seconds: float, action):
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
     help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).",
 )
-@click.option(
-    "--redis",
+@url_options(
+    "redis",
     "redis_url",
-    metavar="URL",
     help="Distribute: queue the targets in Redis for `icpwatch worker`s and store their items "
     "(docs/distributed.md).",
 )
@@ -243,6 +241,7 @@ def crawl(
     due: str | None,
     concurrency: int,
     proxy: str | None,
+    proxy_file: str | None,
     user_agent: str | None,
     obey_robots: bool,
     allow_private: bool,
@@ -255,6 +254,7 @@ def crawl(
     check_workers: str,
     log_level: str | None,
     redis_url: str | None,
+    redis_file: str | None,
     prefix: str,
     lease: float,
 ) -> None:
@@ -268,7 +268,8 @@ def crawl(
         check_selection(open_db(ctx), CrawlOptions(numbers, hosts))
     except (InvalidDomain, ValueError, BadSelection) as exc:
         raise click.UsageError(str(exc)) from None
-    proxy = _proxy(proxy)
+    proxy = _proxy(secret_url(proxy, proxy_file, "proxy"))
+    redis_url = secret_url(redis_url, redis_file, "redis")
     if redis_url:
         options = CrawlOptions(
             numbers, hosts, due, {"redis": redact_url(redis_url), "prefix": prefix, "lease": lease}

@@ -7,17 +7,16 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler.cli.common import check_workers_option
 from crawler.cli.crawl import crawl_settings
+from crawler.cli.url_options import secret_url, url_options
 from crawler.distributed import DEFAULT_PREFIX, RedisUnavailable, connect
 from crawler.rendering import RENDER_MODES
 
 
 @click.command("worker")
-@click.option(
-    "--redis",
+@url_options(
+    "redis",
     "redis_url",
-    required=True,
-    metavar="URL",
-    help="redis://[:password@]host:6379/db, or rediss:// for TLS.",
+    help="redis://[:password@]host:6379/db, or rediss:// for TLS (required, or --redis-file).",
 )
 @click.option(
     "--prefix",
@@ -26,7 +25,7 @@ from crawler.rendering import RENDER_MODES
     help="Key prefix: the same as the coordinator's.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True)
-@click.option("--proxy", metavar="URL", help="HTTP proxy for every request.")
+@url_options("proxy", "proxy", help="HTTP proxy for every request.")
 @click.option("--render", type=click.Choice(RENDER_MODES), default="auto", show_default=True)
 @click.option(
     "--screenshots/--no-screenshots",
@@ -47,10 +46,12 @@ from crawler.rendering import RENDER_MODES
     show_default=True,
 )
 def worker(
-    redis_url: str,
+    redis_url: str | None,
+    redis_file: str | None,
     prefix: str,
     concurrency: int,
     proxy: str | None,
+    proxy_file: str | None,
     render: str,
     screenshots: bool,
     evidence_dir: str,
@@ -62,6 +63,12 @@ def worker(
     """Check homepages queued in Redis by `icpwatch crawl --redis` (idles when there is none)."""
     from spiders.homepages_worker import HomepagesWorker  # scrapy-redis: only workers load it
 
+    redis_url = secret_url(redis_url, redis_file, "redis")
+    if not redis_url:
+        raise click.UsageError(
+            "give --redis URL or --redis-file PATH (or ICPWATCH_REDIS / ICPWATCH_REDIS_FILE)"
+        )
+    proxy = secret_url(proxy, proxy_file, "proxy")
     try:
         connect(redis_url).close()
     except RedisUnavailable as exc:
