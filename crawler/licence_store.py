@@ -7,12 +7,13 @@ History is never deleted: a domain a new licence version no longer lists is mark
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from crawler.database import transaction
 from crawler.domains import Host
 from crawler.licence_parser import Licence
 from crawler.validity import licence_status
@@ -36,12 +37,45 @@ def _licence_row(licence: Licence) -> dict[str, Any]:
     }
 
 
-def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) -> str:
-    """Store one parsed document; returns ``new``, ``updated`` or ``unchanged``."""
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def compare_versions(a: tuple[date | None, date | None], b: tuple[date | None, date | None]) -> int:
+    """Which of two documents of one licence is newer, by (issue date, expiry date): the first
+    pair both readable and different decides. -1: ``a`` is older, 1: newer, 0: cannot tell (then
+    the document loaded last wins, as a corrected copy should)."""
+    for x, y in zip(a, b, strict=True):
+        if x and y and x != y:
+            return -1 if x < y else 1
+    return 0
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What :func:`save_licence` did: ``new``, ``updated``, ``unchanged`` or ``kept newer`` (the
+    document is older than the stored one, whose row is ``newer``; nothing was written)."""
+
+    outcome: str
+    newer: dict[str, Any] | None = None
+
+
+def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) -> Saved:
+    """Store one parsed document with its domains and ``license_documents`` row, all or nothing
+    (an interrupted load leaves whole licences). An older document never replaces a newer one."""
     row = _licence_row(licence)
     stamp = now()
-    with db.conn:
+    with transaction(db):
         existing = next(db["licenses"].rows_where("license_no = ?", [licence.license_no]), None)
+        if (
+            existing
+            and compare_versions(
+                (licence.issued_on, licence.expires_on),
+                (_day(existing["issued_on"]), _day(existing["expires_on"])),
+            )
+            < 0
+        ):
+            return Saved("kept newer", existing)
         listed_now = {
             (
                 d["host"],
@@ -67,7 +101,7 @@ def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) 
             for w in licence.websites
         }
         if existing and all(existing[k] == v for k, v in row.items()) and listed_now == wanted:
-            return "unchanged"
+            return Saved("unchanged")
         db["licenses"].upsert(
             {
                 **row,
@@ -104,7 +138,7 @@ def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) 
         ):
             if d["host"] not in listed:
                 db["domains"].update(d["id"], {"active": 0, "removed_at": stamp})
-    return "updated" if existing else "new"
+    return Saved("updated" if existing else "new")
 
 
 def _upsert_domain(
@@ -153,16 +187,24 @@ def add_manual_domains(db: Database, license_no: str, hosts: list[Host]) -> list
     """Websites a user knows but the document does not list; returns the hosts that changed."""
     _require_licence(db, license_no)
     stamp = now()
-    with db.conn:
+    with transaction(db):
         return [h.host for h in hosts if _upsert_domain(db, license_no, h, "manual", stamp)]
 
 
+class UnknownDomain(LookupError):
+    """A domain named for removal that the licence never had: a typo, not a no-op."""
+
+
 def remove_domains(db: Database, license_no: str, hosts: list[Host]) -> list[str]:
-    """Mark domains inactive (kept for their history); returns the hosts that changed."""
+    """Mark domains inactive (kept for their history); returns the hosts that changed. A host
+    the licence does not have changes nothing at all: :class:`UnknownDomain`."""
     _require_licence(db, license_no)
     stamp = now()
     changed = []
-    with db.conn:
+    with transaction(db):
+        for h in hosts:
+            if not db["domains"].count_where("license_no = ? AND host = ?", [license_no, h.host]):
+                raise UnknownDomain(f"{h.host} is not a domain of licence {license_no}")
         for h in hosts:
             for d in db["domains"].rows_where(
                 "license_no = ? AND host = ? AND active", [license_no, h.host]

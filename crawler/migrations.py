@@ -161,3 +161,9 @@ def m003_rendering(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     migrations.apply(db)
+
+
+def known_migrations() -> set[str]:
+    """The names this version knows: any other applied name means a newer icpwatch wrote the
+    file. (Every migration is pending on an empty database: sqlite-utils has no public list.)"""
+    return {m.name for m in migrations.pending(Database(memory=True))}

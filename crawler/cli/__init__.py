@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
+from crawler.cli.common import IcpwatchGroup
 
 DEFAULT_DB = "icpwatch.db"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=IcpwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="ICPWATCH_DB",

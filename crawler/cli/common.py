@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 import click
 from sqlite_utils import Database
 
 from crawler.check_pool import worker_count
-from crawler.database import DatabaseError, open_database
+from crawler.database import DatabaseError, DatabaseLocked, is_locked, open_database
 from crawler.licence_numbers import InvalidLicenceNumber, canonical
 
+EXIT_FAILED, EXIT_USAGE = 1, 2
 
-def open_db(ctx: click.Context) -> Database:
+
+class IcpwatchGroup(click.Group):
+    """The top-level group: a database another writer holds is one line and exit 1 for every
+    command, wherever the lock is met (opening it or halfway through a command's writes)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (DatabaseLocked, sqlite3.OperationalError) as exc:
+            if not isinstance(exc, DatabaseLocked) and not is_locked(exc):
+                raise
+            path = (ctx.obj or {}).get("db", "?")
+            click.echo(f"error: {DatabaseLocked(path)}", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+def open_db(ctx: click.Context, *, write: bool = True, create: bool = True) -> Database:
+    """The global ``--db``. Readers pass ``write=False``: a typo'd path is an error, never a new
+    empty file. A database that cannot be used is one ``error:`` line and exit 2 (usage). It is
+    closed when the command ends."""
     try:
-        return open_database(ctx.find_root().obj["db"])
+        db = open_database(ctx.find_root().obj["db"], write=write, create=create)
+    except DatabaseLocked:
+        raise  # IcpwatchGroup reports it
     except DatabaseError as exc:
-        raise click.UsageError(str(exc)) from None
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
+    ctx.call_on_close(db.close)  # the last close removes the -wal and -shm files
+    return db
 
 
 def parse_number_arg(text: str) -> str:

@@ -41,11 +41,25 @@ EXIT_FINISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _proxy(value: str | None) -> str | None:
+    """A usable proxy URL or a usage error: a bad port or bracket would otherwise surface as
+    every request failing, or a traceback."""
     if value is None:
         return None
-    parts = urlsplit(value)
+    # It may carry a password (ICPWATCH_PROXY, --proxy-file): never echo that back.
+    shown = "the proxy URL (credentials not shown)" if "@" in value else repr(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError as exc:
+        raise click.BadParameter(f"{shown}: {exc}", param_hint="--proxy") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(f"{value!r} is not an http:// or https:// proxy URL")
+        raise click.BadParameter(
+            f"{shown} is not an http:// or https:// proxy URL", param_hint="--proxy"
+        )
+    if port == 0:
+        raise click.BadParameter(
+            f"{shown}: port 0 is not a port to connect to", param_hint="--proxy"
+        )
     return value
 
 

@@ -6,7 +6,12 @@ import click
 
 from crawler.cli.common import open_db, parse_number_arg
 from crawler.domains import Host, InvalidDomain, normalise_host
-from crawler.licence_store import UnknownLicence, add_manual_domains, remove_domains
+from crawler.licence_store import (
+    UnknownDomain,
+    UnknownLicence,
+    add_manual_domains,
+    remove_domains,
+)
 
 
 @click.group("domains")
@@ -24,10 +29,12 @@ def _hosts(tokens: tuple[str, ...]) -> list[Host]:
 def _run(ctx: click.Context, number: str, tokens: tuple[str, ...], action, verb: str) -> None:
     license_no, hosts = parse_number_arg(number), _hosts(tokens)
     try:
-        changed = action(open_db(ctx), license_no, hosts)
+        changed = action(open_db(ctx, create=False), license_no, hosts)
     except UnknownLicence as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)
+    except UnknownDomain as exc:
+        raise click.BadParameter(str(exc), param_hint="DOMAIN") from None
     for h in hosts:
         click.echo(f"{verb if h.host in changed else 'unchanged':<10} {license_no} {h.host}")
 

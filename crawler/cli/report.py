@@ -9,6 +9,7 @@ finished run yet, 2 usage error (bad option value, unknown licence or run). A fa
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import unicodedata
@@ -47,6 +48,7 @@ from crawler.webhook import WebhookError, check_url, post_json
 
 FORMATS = ("table", "csv", "json", "html")
 EXIT_OK, EXIT_MATCHED, EXIT_USAGE = 0, 1, 2
+SQLITE_MAX_INTEGER = 2**63 - 1  # a larger --run cannot even be looked up
 HISTORY_RUNS = 30  # runs in the HTML report's per-domain strip
 SECTION_TITLES = {
     "newly_noncompliant": "Newly non-compliant",
@@ -68,6 +70,17 @@ def _names(allowed: Sequence[str]) -> Callable[[click.Context, click.Parameter, 
         return names
 
     return parse
+
+
+def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an empty output path, or one whose folder is missing, before building the report."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty path")
+    if not os.path.isdir(os.path.dirname(value) or "."):
+        raise click.BadParameter(f"{value!r}: folder does not exist")
+    return value
 
 
 # --- the terminal table -----------------------------------------------------------------
@@ -176,7 +189,7 @@ def _csv(data: dict[str, Any]) -> str:
 @click.option(
     "--run",
     "run_id",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=SQLITE_MAX_INTEGER),
     metavar="ID",
     help="Report on this run (default: the latest finished run).",
 )
@@ -192,6 +205,7 @@ def _csv(data: dict[str, Any]) -> str:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True),
+    callback=_output_file,
     help="Write the report to this file instead of stdout.",
 )
 @click.option(
@@ -256,7 +270,7 @@ def report(
             check_url(webhook)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--webhook") from None
-    db = open_db(ctx)
+    db = open_db(ctx, write=False)
     numbers = tuple(parse_number_arg(n) for n in licences)
     for number in numbers:
         if not db["licenses"].count_where("license_no = ?", [number]):
