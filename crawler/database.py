@@ -135,6 +135,8 @@ def open_database(path: str | Path, *, write: bool = True, create: bool = True) 
     path = Path(path)
     if path.is_dir():
         raise DatabaseError(f"database {str(path)!r} is a directory")
+    if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero is no database
+        raise DatabaseError(f"database {str(path)!r} is not a regular file")
     if not path.parent.exists():
         raise DatabaseError(f"database {str(path)!r}: folder {str(path.parent)!r} does not exist")
     if not path.exists() and not (write and create):

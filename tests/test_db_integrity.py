@@ -123,6 +123,18 @@ def test_typo_db_is_an_error_and_creates_nothing(tmp_path: Path, args) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [READERS[0], WRITERS[0]], ids=lambda a: " ".join(a[:2]))
+def test_a_device_or_fifo_is_not_a_database(tmp_path: Path, args) -> None:
+    fifo = tmp_path / "fifo.db"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        result = run(path, *args)
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [
+            f"error: database {str(path)!r} is not a regular file"
+        ]
+
+
 def test_no_such_database_in_the_api(tmp_path: Path) -> None:
     with pytest.raises(NoSuchDatabase):
         open_database(tmp_path / "missing.db", write=False)
