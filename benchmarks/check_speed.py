@@ -20,6 +20,9 @@ from bs4 import BeautifulSoup
 from crawler.footer_check import _Raw, _scan, check_page
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.test_hostile_check import HOSTILE  # noqa: E402  (the ~1 MB pathological pages)
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 #: The spider always knows the licensee; a name that is on no corpus page costs a full scan.
 COMPANY = "北京某某网络科技有限公司"
@@ -95,6 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio BeautifulSoup / check: median {ratio_median:.1f}x  p95 {ratio_p95:.1f}x")
     ok = statistics.median(check_ms) <= 2.0 and ratio_median >= 15
     print(f"targets (median <= 2 ms, ratio >= 15x): {'met' if ok else 'NOT met'}")
+    per_mb = []
+    worst = ""
+    for name, make in HOSTILE.items():
+        body = make()
+        ms = _time_ms(lambda b=body: check_page(b, DEFAULT_EXPECTED, company=COMPANY), 1)
+        per_mb.append(ms / (len(body) / 2**20))
+        if per_mb[-1] == max(per_mb):
+            worst = name
+    print(
+        f"pathological pages: n={len(per_mb)}  median {statistics.median(per_mb):.0f} ms/MB"
+        f"  worst {max(per_mb):.0f} ms/MB ({worst})"
+    )
     return 0
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin
 
@@ -73,6 +74,14 @@ BOTTOM_CHARS = 200
 #: Fewer static visible characters than this (with scripts present) makes a page an app shell.
 APP_SHELL_MAX_CHARS = 200
 CONTEXT_CHARS = 120
+#: Page text is attacker input: past these caps (far above any real page) the rest is skipped
+#: and a note says so, which keeps the check linear in the page size.
+MAX_ANCHORS = 10000  # category / 证 / 备 positions from the byte scan
+MAX_WINDOWS = 400  # per kind: 证 and 备 anchors whose text window is decoded
+MAX_MARKS = 1000  # candidates marked for the parse
+MAX_FOUND = 200  # numbers / labels read from one block
+MAX_LINK_HITS = 64  # MIIT hosts and "foot" tags examined
+MAX_DEPTH = 512  # nesting kept when lxml stops at its depth limit (Chromium keeps 512)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +209,20 @@ _GB_LABELS = frozenset(
 #: Scrapy's fallbacks when nothing is declared; a Chinese page is almost never really one of them.
 _WEAK_CODECS = frozenset({"ascii", "iso8859-1", "cp1252", "latin-1"})
 _META_CHARSET_RE = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)"""
-    rb"""|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""",
+    rb"""<meta[^<>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)"""
+    rb"""|<\?xml[^<>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""",
     re.IGNORECASE,
 )
 _PRESCAN_BYTES = 16384
+
+
+#: Python codecs no browser offers: a page labelled with them is decoded as if unlabelled.
+_NOT_WEB = frozenset(
+    {"undefined", "unicode-escape", "raw-unicode-escape", "idna", "punycode", "utf-7"}
+)
+#: Undecodable UTF-8 sequences per valid non-ASCII character below which a page is UTF-8 with a
+#: few bad bytes (GBK read as UTF-8 gives about one error per character).
+_UTF8_BAD_RATIO = 0.05
 
 
 def _codec_name(label: str | bytes | None) -> str | None:
@@ -218,7 +236,9 @@ def _codec_name(label: str | bytes | None) -> str | None:
         return "gb18030"
     try:
         name = codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
+        return None
+    if name in _NOT_WEB:
         return None
     return "gb18030" if name in ("gb2312", "gbk") else name
 
@@ -226,8 +246,16 @@ def _codec_name(label: str | bytes | None) -> str | None:
 def _try(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """The page as UTF-8 with replacement when only a few of its sequences are invalid."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return text if bad <= _UTF8_BAD_RATIO * good else None
 
 
 def decode_page(
@@ -257,6 +285,11 @@ def decode_page(
             return text, meta, notes
         notes.append(f"declared charset {meta} does not decode the page")
     for codec in ("utf-8", "gb18030"):
+        if codec == "gb18030":  # GB18030 decodes most UTF-8 pages too, as mojibake
+            text = _mostly_utf8(page)
+            if text is not None:
+                notes.append("page is UTF-8 with a few invalid bytes; decoded with replacement")
+                return text, "utf-8", notes
         if codec in (hint, meta) and not weak_hint:
             continue
         text = _try(page, codec)
@@ -291,7 +324,9 @@ _BEI_B = "备".encode()
 _LETTERS_B = frozenset(b"ABab")
 _MIIT_NEEDLE = b"mii"  # in every MIIT host: beian.miit.gov.cn, www.miitbeian.gov.cn, miibeian
 
-_B_GAP = rb"(?:\s|&nbsp;|&#160;|&#xa0;|&#12288;|\xc2\xa0|\xe3\x80\x80|<[^>]{0,400}>)*"
+#: Spaces, entities and tags between the parts of a number: atomic and bounded, and a tag ends
+#: at the next "<", so no anchor rescans what the one before it scanned.
+_B_GAP = rb"(?>(?:\s+|&nbsp;|&#160;|&#xa0;|&#12288;|\xc2\xa0|\xe3\x80\x80|<[^<>]{0,400}>){0,16})"
 _B_DASH = (
     b"(?:"
     + b"|".join(re.escape(c.encode()) for c in DASHES)
@@ -304,12 +339,12 @@ _B_CAT = _B_LETTER + rb"(?:\s|\xc2\xa0)?" + _B_CATDIGIT
 #: Liberal new-style candidate in raw HTML: tags, entities and spaces allowed between parts.
 _RAW_NEW_RE = re.compile(
     _B_CAT
-    + rb"(?:"
+    + rb"(?>(?:"
     + _B_GAP
     + rb"(?:\.|\xc2\xb7|\xef\xbc\x8e)"
     + _B_GAP
     + _B_CAT
-    + rb")*"
+    + rb"){0,11})"
     + _B_GAP
     + _B_DASH
     + _B_GAP
@@ -320,17 +355,19 @@ _RAW_NEW_RE = re.compile(
     + rb"){3}"
 )
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-# What may precede 证 in a label / old-style number (可, 营, ICP in any width), and 备 in a filing.
-_ZHENG_PRE_RE = re.compile(
-    rb"(?:\xe5\x8f\xaf|\xe8\x90\xa5|icp|\xef\xbc\xb0|\xef\xbd\x90)" + _B_GAP + rb"\Z"
-)
-_BEI_PRE_RE = re.compile(rb"(?:icp|\xef\xbc\xb0|\xef\xbd\x90|\xe5\xae\x89)" + _B_GAP + rb"\Z")
+# What may precede 证 in a label / old-style number (可, 营, ICP in any width), and 备 in a filing,
+# matched on the reversed bytes before the anchor: a match at the anchor, not a search of a window.
+_R_GAP = rb"(?>(?:\s+|;psbn&|;061#&|;0ax#&|;88221#&|\xa0\xc2|\x80\x80\xe3|>[^<>]{0,400}<){0,16})"
+_ZHENG_PRE_RE = re.compile(_R_GAP + rb"(?:\xaf\x8f\xe5|\xa5\x90\xe8|pci|\xb0\xbc\xef|\x90\xbd\xef)")
+_BEI_PRE_RE = re.compile(_R_GAP + rb"(?:pci|\xb0\xbc\xef|\x90\xbd\xef|\x89\xae\xe5)")
 _MIIT_HOST_RE = re.compile(rb"(?:beian\.miit|miitbeian|miibeian)\.gov\.cn")
+_LINK_TAG_RE = re.compile(rb"<(?:a|area)\s")
 _HREF_RE = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 _SENTINEL = "\ue002"
 _SENTINEL_B = _SENTINEL.encode()
 _WINDOW_TAG_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
+_TAG_ONLY_RE = re.compile(r"<[^>]*>")
 _SPACE_RE = re.compile(r"\s+")
 
 _PROV = f"[{PROVINCES}]"
@@ -358,15 +395,32 @@ _RAW_OPEN_RE = re.compile(rb"<(?:(script|style|template|noscript|title|textarea)
 
 
 class _Raw:
-    """The page as UTF-8 bytes, with cheap questions about a byte position (no parse)."""
+    """The page as UTF-8 bytes, with cheap questions about a byte position (no parse).
 
-    __slots__ = ("_low", "_open_kinds", "_open_starts", "b")
+    Positions are mostly asked about in page order, so each question resumes the previous
+    answer's search instead of scanning back to the start of the page (linear, not quadratic).
+    """
+
+    __slots__ = (
+        "_closes",
+        "_comments",
+        "_last",
+        "_low",
+        "_open_kinds",
+        "_open_starts",
+        "b",
+        "notes",
+    )
 
     def __init__(self, b: bytes) -> None:
         self.b = b
+        self.notes: list[str] = []  # caps hit on this page
         self._low: bytes | None = None
         self._open_starts: list[int] | None = None
         self._open_kinds: list[bytes | None] = []
+        self._comments: list[int] = []
+        self._closes: dict[bytes, tuple[int, int]] = {}
+        self._last: dict[bytes, tuple[int, int]] = {}
 
     @property
     def low(self) -> bytes:
@@ -374,35 +428,96 @@ class _Raw:
             self._low = self.b.lower()
         return self._low
 
-    def hidden_context(self, pos: int) -> str | None:
-        """Why text at ``pos`` is not shown (comment, script …, attribute), or None."""
-        low = self.low
+    def _next(self, needle: bytes, start: int) -> int:
+        """low.find(needle, start), reusing the previous answer when it is still the answer."""
+        at, found = self._closes.get(needle, (-1, -1))
+        if not (at != -1 and at <= start and (found == -1 or found >= start)):
+            found = self.low.find(needle, start)
+            at = start
+        self._closes[needle] = (at, found)
+        return found
+
+    def _prev(self, byte: bytes, pos: int) -> int:
+        """low.rfind(byte, 0, pos) for one byte, resuming from the previous position asked."""
+        at, found = self._last.get(byte, (0, -1))
+        if pos >= at:
+            nearer = self.low.rfind(byte, at, pos)
+            found = nearer if nearer != -1 else found
+        else:
+            found = self.low.rfind(byte, 0, pos)
+        self._last[byte] = (pos, found)
+        return found
+
+    def _closed(self, needle: bytes, start: int, pos: int) -> bool:
+        found = self._next(needle, start)
+        return found != -1 and found + len(needle) <= pos
+
+    def tag_start(self, pos: int) -> int:
+        """Where the tag that ``pos`` sits in starts, or -1 when it is not inside a tag."""
+        lt = self._prev(b"<", pos)
+        return lt if lt != -1 and self._prev(b">", pos) < lt else -1
+
+    def commented(self, pos: int, until: int | None = None) -> bool:
+        """A comment opened before ``pos`` is not closed before ``until`` (default ``pos``)."""
+        self._openings()
+        i = bisect_right(self._comments, pos - 4) - 1
+        end = pos if until is None else until
+        return i >= 0 and not self._closed(b"-->", self._comments[i] + 4, end)
+
+    def _openings(self) -> list[int]:
         if self._open_starts is None:
             # One pass over the openings of raw-text elements and comments (lazily, once).
             self._open_starts = []
-            for m in _RAW_OPEN_RE.finditer(low):
+            for m in _RAW_OPEN_RE.finditer(self.low):
                 self._open_starts.append(m.start())
                 self._open_kinds.append(m.group(1))
-        i = bisect_right(self._open_starts, pos) - 1
+                if m.group(1) is None:
+                    self._comments.append(m.start())
+        return self._open_starts
+
+    def hidden_context(self, pos: int) -> str | None:
+        """Why text at ``pos`` is not shown (comment, script …, attribute), or None."""
+        starts = self._openings()
+        i = bisect_right(starts, pos) - 1
         if i >= 0:
-            start, name = self._open_starts[i], self._open_kinds[i]
+            start, name = starts[i], self._open_kinds[i]
             close = b"-->" if name is None else b"</" + name
-            if low.find(close, start + 4, pos) == -1:
+            if not self._closed(close, start + 4, pos):
                 return "comment" if name is None else name.decode()
-            if name is not None:  # a closed element inside a commented-out block?
-                c = low.rfind(b"<!--", 0, start)
-                if c != -1 and low.find(b"-->", c + 4, pos) == -1:
-                    return "comment"
-        lt = low.rfind(b"<", 0, pos)
-        if lt != -1 and low.find(b">", lt, pos) == -1:
+            if name is not None and self.commented(start, pos):  # in a commented-out block
+                return "comment"
+        if self.tag_start(pos) != -1:
             return "attribute"
         return None
+
+
+def _strip_tags(text: str) -> str:
+    """``_WINDOW_TAG_RE.sub("", text)`` in linear time.
+
+    A comment opened after the last "-->" and a tag opened after the last ">" never close, and
+    the regex would scan to the end of the text from each of them.
+    """
+    c = text.rfind("-->")
+    head_end = c + 3 if c != -1 else 0
+    head = _WINDOW_TAG_RE.sub("", text[:head_end]) if head_end else ""
+    tail = text[head_end:]
+    g = tail.rfind(">") + 1
+    return head + _TAG_ONLY_RE.sub("", tail[:g]) + tail[g:]
+
+
+def _capped(items: list[int], cap: int, what: str, notes: list[str]) -> list[int]:
+    """The first and last ``cap // 2`` items (the footer is at the end), noting the cut."""
+    if len(items) <= cap:
+        return items
+    half = cap // 2
+    notes.append(f"{len(items)} {what} on the page: only the first and last {half} were checked")
+    return items[:half] + items[-half:]
 
 
 def _window(b: bytes, pos: int, before: int, after: int) -> tuple[str, int]:
     """Normalised text around ``pos`` (tags dropped) and the index of ``pos`` in it."""
     chunk = b[max(0, pos - before) : pos] + _SENTINEL_B + b[pos : pos + after]
-    text = normalise(html.unescape(_WINDOW_TAG_RE.sub("", chunk.decode("utf-8", "ignore"))))
+    text = normalise(html.unescape(_strip_tags(chunk.decode("utf-8", "ignore"))))
     idx = text.find(_SENTINEL)
     return text.replace(_SENTINEL, ""), idx
 
@@ -440,8 +555,9 @@ def _scan(raw: _Raw) -> _Scan:
     b = raw.b
     out = _Scan()
     marks = out.marks
-    for m in _ANCHOR_RE.finditer(b.translate(_TR)):
-        pos = m.start()
+    zheng: list[int] = []
+    bei: list[int] = []
+    for pos in _anchors(b.translate(_TR), raw.notes):
         lead = b[pos]
         if lead == 0xEF:  # full-width: a category letter, or a digit right after an ASCII one
             if b[pos + 1] != 0xBC:
@@ -453,24 +569,64 @@ def _scan(raw: _Raw) -> _Scan:
         elif lead not in _LETTERS_B:
             three = b[pos : pos + 3]
             if three == _ZHENG_B:
-                _zheng(raw, pos, marks)
-            elif three == _BEI_B:
-                _bei(raw, pos, out)
+                if _ZHENG_PRE_RE.match(raw.low[max(0, pos - 300) : pos][::-1]):
+                    zheng.append(pos)
+            elif three == _BEI_B and _BEI_PRE_RE.match(raw.low[max(0, pos - 300) : pos][::-1]):
+                bei.append(pos)
             continue
         if (pos and b[pos - 1] in _ALNUM) or not _RAW_NEW_RE.match(b, pos):
             continue
         marks.append(pos)
-    for pos in _find_all(raw.low, _MIIT_NEEDLE):
-        _miit(raw, pos, out)
-        if out.miit_link:
+    for pos in _capped(zheng, MAX_WINDOWS, "licence-label candidates", raw.notes):
+        _zheng(raw, pos, marks)
+    for pos in _capped(bei, MAX_WINDOWS, "filing candidates", raw.notes):
+        _bei(raw, pos, out)
+    for n, pos in enumerate(_miit_hosts(raw.low)):
+        if n == MAX_LINK_HITS:
+            raw.notes.append(f"more than {MAX_LINK_HITS} MIIT host names: the rest not checked")
+            break
+        href = _link_href(raw, pos)
+        if href is not None:
+            out.miit_link, out.miit_href = True, href
             break
     return out
 
 
+def _anchors(t: bytes, notes: list[str]) -> list[int]:
+    """Anchor positions in the translated page; past MAX_ANCHORS, the first and last half
+    (the tail found by scanning back from the end, not by listing every anchor)."""
+    head = [m.start() for m in islice(_ANCHOR_RE.finditer(t), MAX_ANCHORS + 1)]
+    if len(head) <= MAX_ANCHORS:
+        return head
+    half = MAX_ANCHORS // 2
+    size = 1 << 16
+    while True:
+        start = max(head[half], len(t) - size)
+        tail = [m.start() for m in _ANCHOR_RE.finditer(t, start)]
+        if len(tail) >= half or start == head[half]:
+            break
+        size *= 4
+    notes.append(
+        f"more than {MAX_ANCHORS} licence-number anchors on the page: "
+        f"only the first and last {half} were checked"
+    )
+    return head[:half] + tail[-half:]
+
+
+def _miit_hosts(low: bytes) -> Iterator[int]:
+    """Positions of MIIT host names: a literal scan for "mii", then, on a page full of them,
+    one regex pass instead of a search per hit."""
+    for n, pos in enumerate(_find_all(low, _MIIT_NEEDLE)):
+        if n == MAX_ANCHORS:
+            yield from (m.start() for m in _MIIT_HOST_RE.finditer(low, max(0, pos - 12)))
+            return
+        host = _MIIT_HOST_RE.search(low, max(0, pos - 12), pos + 30)
+        if host and host.start() <= pos < host.end():
+            yield pos
+
+
 def _zheng(raw: _Raw, pos: int, marks: list[int]) -> None:
     """证 that ends a licence label or an old-style number (京ICP证…) is a candidate."""
-    if not _ZHENG_PRE_RE.search(raw.low, max(0, pos - 300), pos):
-        return
     text, idx = _window(raw.b, pos, 400, 200)
     if any(True for _ in _covering(_LABEL_RE, text, idx)):
         marks.append(pos)
@@ -486,8 +642,6 @@ def _zheng(raw: _Raw, pos: int, marks: list[int]) -> None:
 
 def _bei(raw: _Raw, pos: int, out: _Scan) -> None:
     """备 in an ICP filing or a police filing shown in the page text."""
-    if not _BEI_PRE_RE.search(raw.low, max(0, pos - 300), pos):
-        return
     text, idx = _window(raw.b, pos, 400, 300)
     found = [(_filing(f), out.filings) for f in _covering(_FILING_RE, text, idx)]
     found += [(_police(f), out.police) for f in _covering(_POLICE_RE, text, idx)]
@@ -497,29 +651,17 @@ def _bei(raw: _Raw, pos: int, out: _Scan) -> None:
                 bucket.append(value)
 
 
-def _miit(raw: _Raw, pos: int, out: _Scan) -> None:
-    """mii… in the href of a link to the MIIT filing system."""
-    host = _MIIT_HOST_RE.search(raw.low, max(0, pos - 12), pos + 30)
-    if host and host.start() <= pos < host.end():
-        href = _link_href(raw, pos)
-        if href is not None:
-            out.miit_link, out.miit_href = True, href
-
-
 def _link_href(raw: _Raw, pos: int) -> str | None:
     """The href of the <a>/<area> tag that ``pos`` sits in (not in a comment or script)."""
     low = raw.low
-    lt = low.rfind(b"<", 0, pos)
-    if lt == -1 or low.find(b">", lt, pos) != -1:
+    lt = raw.tag_start(pos)
+    if lt == -1 or not _LINK_TAG_RE.match(low, lt):
         return None
-    if not re.match(rb"<(?:a|area)\s", low[lt : lt + 6]):
-        return None
-    end = low.find(b">", pos)
-    m = _HREF_RE.search(raw.b, lt, end if end != -1 else len(raw.b))
+    h = low.rfind(b"href", lt, pos)  # the href that holds pos starts before it
+    m = _HREF_RE.match(raw.b, h) if h != -1 else None
     if not m or not (m.start() < pos < m.end()):
         return None
-    c = low.rfind(b"<!--", 0, lt)
-    if c != -1 and low.find(b"-->", c + 4, lt) == -1:
+    if raw.commented(lt):
         return None
     return html.unescape((m.group(1) or m.group(2) or m.group(3)).decode("utf-8", "replace"))
 
@@ -562,16 +704,16 @@ def _company_shown(raw: _Raw, company: str) -> bool:
 # --------------------------------------------------------------------------- render signals
 
 _APP_MOUNT_RE = re.compile(
-    rb"<(?:div|main|section|app-root|body)[^>]*\bid\s*=\s*[\"']?(?:app|root|__next|__nuxt|q-app)\b"
+    rb"<(?:div|main|section|app-root|body)[^<>]*\bid\s*=\s*[\"']?(?:app|root|__next|__nuxt|q-app)\b"
 )
 _TAG_RE = re.compile(rb"<[^>]*>")
 #: More static links than this and the page is not an app shell (saves computing its text).
 _SHELL_MAX_LINKS = 30
-_SRC_RE = re.compile(rb"""<(?:script|iframe)\b[^>]*?\ssrc\s*=\s*["']?([^"'\s>]*)""")
+_SRC_RE = re.compile(rb"""<(?:script|iframe)\b[^<>]{0,2000}?\ssrc\s*=\s*["']?([^"'\s>]{0,4096})""")
 _FOOT_FILE_RE = re.compile(rb"footer|(?<![a-z])(?:foot|bottom|copyright)(?![a-z])")
-_EMPTY_FOOTER_TAG_RE = re.compile(rb"<footer\b[^>]*>\s*</footer\s*>")
+_EMPTY_FOOTER_TAG_RE = re.compile(rb"<footer\b[^<>]{0,4000}>\s*</footer\s*>")
 #: An element with id="footer" / id="foot" that is empty in the static page.
-_EMPTY_FOOT_ID_RE = re.compile(rb"""id=["']?(foot(?:er)?)["'\s>][^>]*>\s*</""")
+_EMPTY_FOOT_ID_RE = re.compile(rb"""id=["']?(foot(?:er)?)["'\s>][^<>]{0,4000}>\s*</""")
 
 
 def _static_text(low: bytes) -> str:
@@ -589,7 +731,9 @@ def _static_text(low: bytes) -> str:
             break
         pos = end + len(close)
     pieces.append(low[pos:])
-    text = _TAG_RE.sub(b" ", b"".join(pieces)).decode("utf-8", "ignore")
+    page = b"".join(pieces)
+    end = page.rfind(b">") + 1  # no tag closes after the last ">": the regex need not try
+    text = (_TAG_RE.sub(b" ", page[:end]) + page[end:]).decode("utf-8", "ignore")
     return html.unescape(text)
 
 
@@ -631,7 +775,9 @@ def _scripted_footer(low: bytes) -> list[str]:
     the whole page for each signal would cost more than the rest of the check.
     """
     signals = []
-    for pos in _find_all(low, b"foot"):
+    for n, pos in enumerate(_find_all(low, b"foot")):
+        if n == MAX_ANCHORS:
+            break
         lt = low.rfind(b"<", max(0, pos - 2000), pos)
         if lt == -1 or low.find(b">", lt, pos) != -1:
             continue  # not inside a tag
@@ -787,11 +933,12 @@ def _aligned(text: str) -> str:
     norm = normalise(text)
     if len(norm) == len(text):
         return norm
-    out = []
-    for ch in text:
+    table = {}  # per distinct character, not per character: linear on hostile text
+    for ch in set(text):
         n = normalise(ch)
-        out.append(n if len(n) == 1 else ch)
-    return "".join(out)
+        if len(n) == 1 and n != ch:
+            table[ord(ch)] = n
+    return text.translate(table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1024,19 +1171,61 @@ def _numbers_in(text: str) -> Iterator[tuple[LicenceNumber, int, int, str | None
         yield m.number, m.start, end, suffix
 
 
+def _first(items: Iterable[Any], what: str, notes: list[str]) -> Iterator[Any]:
+    """At most MAX_FOUND items, noting when there were more."""
+    for n, item in enumerate(items):
+        if n == MAX_FOUND:
+            notes.append(f"more than {MAX_FOUND} {what} in one block: the rest not read")
+            return
+        yield item
+
+
+def _marks_in(flow: _Flow, offsets: list[int], start: int, end: int) -> list[int]:
+    """Markers between ``start`` and ``end`` in the flow, else all of the flow's."""
+    inside = flow.marks[bisect_left(offsets, start) : bisect_left(offsets, end)]
+    return [k for _, k in (inside or flow.marks)]
+
+
+#: A block's text longer than this is read only around its markers (hostile pages).
+_FLOW_WHOLE = 65536
+_AROUND = 600
+
+
+def _read(flow: _Flow, raw: str) -> Iterator[tuple[int, str]]:
+    """(offset, aligned-normalised text) of the parts of a flow to search: all of it, or for a
+    large flow the merged stretches around its markers."""
+    if len(raw) <= _FLOW_WHOLE:
+        yield 0, _aligned(raw)
+        return
+    start = end = -1
+    for at, _ in flow.marks:
+        if at - _AROUND > end:
+            if end != -1:
+                yield start, _aligned(raw[start:end])
+            start = max(0, at - _AROUND)
+        end = at + _AROUND
+    if end != -1:
+        yield start, _aligned(raw[start:end])
+
+
 def _flow_numbers(
-    flow: _Flow, visible: bool, where: str
+    flow: _Flow, visible: bool, where: str, notes: list[str]
 ) -> tuple[list[_Occurrence], list[tuple[int, int]]]:
     raw = flow.text()
-    norm = _aligned(raw)
     found = []
     spans = []
-    for number, start, end, suffix in _numbers_in(norm):
+    offsets = [at for at, _ in flow.marks]
+    numbers = (
+        (number, start + a, end + a, suffix)
+        for a, norm in _read(flow, raw)
+        for number, start, end, suffix in _numbers_in(norm)
+    )
+    for number, start, end, suffix in _first(numbers, "licence numbers", notes):
         i, j = flow.at(start), flow.at(max(start, end - 1))
         first, last = flow.owners[i], flow.owners[j]
         element = _lca(first, last) if first is not None and last is not None else first
         state = flow.states[i]
-        marks = [k for at, k in flow.marks if start <= at < end] or [k for _, k in flow.marks]
+        marks = _marks_in(flow, offsets, start, end)
         found.append(
             _Occurrence(
                 number,
@@ -1077,33 +1266,39 @@ def _link_and_image(el: Any) -> tuple[str | None, str | None]:
     return href, src
 
 
-def _flow_labels(flow: _Flow, taken: list[tuple[int, int]]) -> list[_Label]:
+def _flow_labels(flow: _Flow, taken: list[tuple[int, int]], notes: list[str]) -> list[_Label]:
     raw = flow.text()
-    norm = _aligned(raw)
     labels = []
-    for m in _LABEL_RE.finditer(norm):
-        if any(s < m.end() and m.start() < e for s, e in taken):
+    offsets = [at for at, _ in flow.marks]
+    ends = [e for _, e in taken]  # spans are in order and do not overlap
+    found = (
+        (m.start() + a, m.end() + a)
+        for a, norm in _read(flow, raw)
+        for m in _LABEL_RE.finditer(norm)
+    )
+    for start, end in _first(found, "licence labels", notes):
+        i = bisect_right(ends, start)
+        if i < len(taken) and taken[i][0] < end:
             continue
-        i = flow.at(m.start())
+        i = flow.at(start)
         owner = flow.owners[i]
         href, src = _link_and_image(owner)
         labels.append(
             _Label(
-                raw[m.start() : m.end()],
+                raw[start:end],
                 owner,
                 href,
                 src,
                 flow.states[i].footer,
-                [k for at, k in flow.marks if m.start() <= at < m.end()]
-                or [k for _, k in flow.marks],
-                _snippet(raw, m.start(), m.end()),
+                _marks_in(flow, offsets, start, end),
+                _snippet(raw, start, end),
             )
         )
     return labels
 
 
 def _raw_numbers(
-    text: str, element: Any, where: str, footer: bool, suffix_path: str
+    text: str, element: Any, where: str, footer: bool, suffix_path: str, notes: list[str]
 ) -> list[_Occurrence]:
     """Numbers in raw text that nobody sees (comment, script, attribute), around each marker."""
     marks = [ord(m[1]) - _MARK_BASE for m in _MARK_RE.findall(text)]
@@ -1114,13 +1309,13 @@ def _raw_numbers(
         text = _SEP.join(pieces)
     text = _MARK_RE.sub("", text)
     if "<" in text:
-        text = _WINDOW_TAG_RE.sub("", text)
+        text = _strip_tags(text)
     if "&" in text:
         text = html.unescape(text)
     norm = _aligned(text)
     out = []
     seen = set()
-    for number, start, end, suffix in _numbers_in(norm):
+    for number, start, end, suffix in _first(_numbers_in(norm), "licence numbers", notes):
         raw = text[start:end].strip()
         if (number, raw) in seen:
             continue
@@ -1147,6 +1342,7 @@ class _Parsed:
     occurrences: list[_Occurrence]
     labels: list[_Label]
     tree: Any
+    notes: list[str]
 
 
 _MARK_OPEN = f"<{_MARK_TAG}>"
@@ -1163,7 +1359,8 @@ def _mark(raw: _Raw, positions: Iterable[int]) -> tuple[bytes, set[str], int]:
     kinds: set[str] = set()
     elements = 0
     prev = 0
-    for i, pos in enumerate(sorted(set(positions))):
+    unique = _capped(sorted(set(positions)), MAX_MARKS, "licence candidates", raw.notes)
+    for i, pos in enumerate(unique):
         parts.append(b[prev:pos])
         chars = _MARK + chr(_MARK_BASE + i)
         kind = raw.hidden_context(pos) or "text"
@@ -1194,9 +1391,44 @@ def _hits(root: Any, kinds: set[str], wanted: int) -> Iterator[Any]:
         yield from _ATTR_HITS(root, m=_MARK)
 
 
+_TAG_TOKEN_RE = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]{0,30})[^<>]{0,2000}?(/?)>")
+_VOID_TAGS = frozenset(
+    b"area base br col embed hr img input link meta param source track wbr".split()
+)
+
+
+def _flatten(page: bytes) -> bytes:
+    """The page without the tags nested deeper than MAX_DEPTH (as Chromium does), for lxml,
+    which drops everything after the point where the nesting passes its limit."""
+    depth = 0
+
+    def keep(m: re.Match[bytes]) -> bytes:
+        nonlocal depth
+        name = m.group(2).lower()
+        if name in _VOID_TAGS or m.group(3) or name == _MARK_TAG.encode():
+            return m.group(0)
+        if m.group(1):
+            depth = max(0, depth - 1)
+            return m.group(0) if depth < MAX_DEPTH else b""
+        depth += 1
+        return m.group(0) if depth <= MAX_DEPTH else b""
+
+    return _TAG_TOKEN_RE.sub(keep, page)
+
+
+def _too_deep(parser: Any) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
 def _parse(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
+    notes: list[str] = []
     try:
         root = etree.fromstring(marked, _PARSER)
+        if _too_deep(_PARSER):
+            root = etree.fromstring(_flatten(marked), _PARSER)
+            notes.append(f"nesting deeper than lxml parses: tags below level {MAX_DEPTH} ignored")
+            if _too_deep(_PARSER):
+                notes.append("nesting too deep: the page was parsed only in part")
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     if root is None:
@@ -1206,6 +1438,33 @@ def _parse(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
     labels: list[_Label] = []
     containers: dict[Any, None] = {}
     seen: set[Any] = set()
+    states: dict[Any, _State] = {}
+    blocks: dict[Any, Any] = {}
+
+    def state_of(el: Any) -> _State:
+        """:func:`_state_of`, remembering every ancestor's state (deep trees, many hits)."""
+        chain = []
+        while el is not None and el not in states:
+            chain.append(el)
+            el = el.getparent()
+        st = _ROOT_STATE if el is None else states[el]
+        for anc in reversed(chain):
+            if isinstance(anc.tag, str):
+                st = _step(anc, st)
+            states[anc] = st
+        return st
+
+    def block_of(el: Any) -> Any:
+        """The nearest block element around ``el`` (or the root), remembered on the way up."""
+        chain = []
+        while el not in blocks and el.tag not in _BLOCK_TAGS and el.getparent() is not None:
+            chain.append(el)
+            el = el.getparent()
+        block = blocks.get(el, el)
+        for x in chain:
+            blocks[x] = block
+        return block
+
     for hit in _hits(root, kinds, wanted):
         if isinstance(hit, etree._Element) and hit.tag == _MARK_TAG:
             owner = hit.getparent()
@@ -1216,8 +1475,8 @@ def _parse(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
                 continue
             seen.add(hit)
             parent = hit.getparent()
-            st = _state_of(parent) if parent is not None else _ROOT_STATE
-            occurrences += _raw_numbers(hit.text or "", hit, "comment", st.footer, "")
+            st = state_of(parent) if parent is not None else _ROOT_STATE
+            occurrences += _raw_numbers(hit.text or "", hit, "comment", st.footer, "", notes)
             continue
         else:
             el = hit.getparent()
@@ -1225,9 +1484,9 @@ def _parse(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
                 continue
             if hit.is_attribute:
                 name = hit.attrname
-                st = _state_of(el)
+                st = state_of(el)
                 where = "meta" if el.tag == "meta" else f"attribute:{name}"
-                occurrences += _raw_numbers(str(hit), el, where, st.footer, f"/@{name}")
+                occurrences += _raw_numbers(str(hit), el, where, st.footer, f"/@{name}", notes)
                 if (
                     name in ("alt", "title")
                     and el.tag in ("img", "area", "input", "a")
@@ -1243,34 +1502,36 @@ def _parse(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
                 if owner is None:
                     continue
             elif owner.tag in _RAWTEXT_TAGS:
-                st = _state_of(owner)
+                st = state_of(owner)
                 text = str(hit).replace(_MARK_OPEN, "").replace(_MARK_CLOSE, "")
-                occurrences += _raw_numbers(text, owner, owner.tag, st.footer, "")
+                occurrences += _raw_numbers(text, owner, owner.tag, st.footer, "", notes)
                 continue
-        container = owner
-        while container.tag not in _BLOCK_TAGS and container.getparent() is not None:
-            container = container.getparent()
-        containers[container] = None
+        containers[block_of(owner)] = None
     # Walk each block once; a block inside another chosen block is covered by the outer one.
-    chosen = set(containers)
+    covered: dict[Any, bool] = {c: True for c in containers}
     for container in containers:
+        chain = []
         anc = container.getparent()
-        while anc is not None and anc not in chosen:
+        while anc is not None and anc not in covered:
+            chain.append(anc)
             anc = anc.getparent()
-        if anc is not None:
+        inside = anc is not None and covered[anc]
+        for x in chain:
+            covered[x] = inside
+        if inside:
             continue
         parent = container.getparent()
-        outer = _step(container, _state_of(parent) if parent is not None else _ROOT_STATE)
+        outer = _step(container, state_of(parent) if parent is not None else _ROOT_STATE)
         visible, hidden = _walk(container, outer)
-        found, spans = _flow_numbers(visible, True, "text")
+        found, spans = _flow_numbers(visible, True, "text", notes)
         occurrences += found
-        labels += _flow_labels(visible, spans)
+        labels += _flow_labels(visible, spans, notes)
         for root_el, reason, flow in hidden:
-            found, _ = _flow_numbers(flow, False, reason)
+            found, _ = _flow_numbers(flow, False, reason, notes)
             for occ in found:
                 occ.element = root_el if occ.element is None else occ.element
             occurrences += found
-    return _Parsed(occurrences, labels, tree)
+    return _Parsed(occurrences, labels, tree, notes)
 
 
 def _attribute_label(value: str, el: Any, st: _State) -> list[_Label]:
@@ -1323,7 +1584,7 @@ def _resolve(link: str | None, base: str | None) -> str | None:
         return link
 
 
-_BASE_RE = re.compile(rb"""<base\b[^>]*\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_BASE_RE = re.compile(rb"""<base\b[^<>]*\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 
 
 def _base_url(raw: _Raw, url: str | None) -> str | None:
@@ -1333,7 +1594,10 @@ def _base_url(raw: _Raw, url: str | None) -> str | None:
     if not m:
         return url
     base = html.unescape(m.group(1).decode("utf-8", "replace"))
-    return urljoin(url, base) if url else base
+    try:
+        return urljoin(url, base) if url else base
+    except ValueError:  # <base href="http://[bad">
+        return url
 
 
 def check_page(
@@ -1350,7 +1614,7 @@ def check_page(
     """
     want = expected if isinstance(expected, LicenceNumber) else parse_number(expected)
     text, codec, notes = decode_page(page, encoding)
-    if codec == "utf-8" and isinstance(page, bytes):
+    if codec == "utf-8" and isinstance(page, bytes) and "\ufffd" not in text:
         b = page[3:] if page.startswith(codecs.BOM_UTF8) else page
     else:
         b = text.encode("utf-8", "replace")
@@ -1366,6 +1630,7 @@ def check_page(
         parsed = _parse(marked, kinds, elements)
         if parsed is not None:
             occurrences, labels, tree = parsed.occurrences, parsed.labels, parsed.tree
+            raw.notes += parsed.notes
 
     base = _base_url(raw, url) if labels else url
     fractions: dict[int, tuple[float, int]] | None = None
@@ -1437,7 +1702,7 @@ def check_page(
 
     company_shown = _company_shown(raw, company) if company else None
     verdict, near, more = _decide(want, displayed, hidden, label_ev, scan, raw)
-    notes += more
+    notes += more + _dedupe(raw.notes)
     return Finding(
         verdict=verdict,
         expected=want.canonical,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,20 @@ def test_help(runner: CliRunner) -> None:
     result = _run(runner, "--help")
     assert result.exit_code == 0
     assert "--license" in result.output and "--json" in result.output
+
+
+def test_check_failure_is_one_error_line_and_exit_1(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("chr() arg not in range(0x110000)\nsecond line")
+
+    module = sys.modules["crawler.cli.check_html"]  # the package re-exports the command's name
+    monkeypatch.setattr(module, "check_page", broken)
+    path = _write(tmp_path, FOOTER)
+    result = runner.invoke(main, ["check-html", str(path), "--license", EXP])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: {path}: ValueError: chr() arg not in range(0x110000) second line"
+    )
+    assert "Traceback" not in result.output

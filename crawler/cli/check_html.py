@@ -1,7 +1,8 @@
 """``icpwatch check-html FILE --license NUMBER``: the footer check on a saved page.
 
 Exit 0 whatever the verdict (the verdict is data, not an error); exit 2 when the number, the
-file or the arguments are bad, with a message naming the bad input.
+file or the arguments are bad, with a message naming the bad input; exit 1 with one
+``error: FILE: Type: message`` line if the check itself fails.
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ def check_html(
 ) -> None:
     """Check a saved page FILE for the licence number (see docs/finding-json.md)."""
     name, data = file
-    finding = check_page(data, licence, company=company, url=url, encoding=encoding)
+    try:
+        finding = check_page(data, licence, company=company, url=url, encoding=encoding)
+    except Exception as exc:  # a bug on hostile input: one line for the operator, not a traceback
+        message = " ".join(str(exc).split())
+        click.echo(f"error: {name}: {type(exc).__name__}: {message}", err=True)
+        raise SystemExit(1) from None
     if as_json:
         click.echo(json.dumps(finding.to_dict(), ensure_ascii=False))
     else:
