@@ -17,7 +17,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crawler.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM, LIGHT_ARGS, VIEWPORT
+from crawler.rendering import (
+    CHROMIUM_ARGS,
+    DEFAULT_CHROMIUM,
+    LIGHT_ARGS,
+    PRIVATE_CANDIDATES,
+    VIEWPORT,
+    refused,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,18 +49,21 @@ class Browser:
         screenshots: bool = True,
         proxy: str | None = None,
         user_agent: str | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.timeout = timeout
         self.chromium = chromium or DEFAULT_CHROMIUM
         self.screenshots = screenshots
         self.proxy = proxy
         self.user_agent = user_agent
+        self.allow_private = allow_private
         self._slots = asyncio.Semaphore(concurrency)
         self._idle: list[Any] = []
         self._starting: asyncio.Task[None] | None = None
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
+        self._refused: dict[Any, str] = {}  # page → the navigation of its own that was refused
 
     async def render(self, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
         if self._starting is None:
@@ -71,12 +81,32 @@ class Browser:
             finally:
                 await self._release(page, reusable)
 
+    def landed(self, page: Any) -> str:
+        """Where the page is now: its URL, or the address a script's navigation was refused
+        (Chromium then shows ``chrome-error://chromewebdata/``)."""
+        if page.url.startswith("chrome-error:") and page in self._refused:
+            return self._refused[page]
+        return page.url
+
+    async def _refuse_private(self, route: Any) -> None:
+        """Abort a request (subresource, fetch/XHR, iframe, navigation) to a non-public
+        address; a public address literal goes on."""
+        request = route.request
+        if not refused(request.url):
+            await route.continue_()
+            return
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self._refused[request.frame.page] = request.url
+        await route.abort("blockedbyclient")
+
     async def _visit(self, page: Any, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+        self._refused.pop(page, None)
         await page.goto(url, wait_until="domcontentloaded", timeout=self.timeout * 1000)
         return await work(page)
 
     async def _release(self, page: Any, reusable: bool) -> None:
         """Back to the pool on about:blank (the last site's scripts stop), or closed."""
+        self._refused.pop(page, None)
         try:
             if reusable:
                 await asyncio.wait_for(page.goto("about:blank"), CLOSE_TIMEOUT)
@@ -103,6 +133,9 @@ class Browser:
             if self.user_agent:
                 context["user_agent"] = self.user_agent
             self._context = await self._browser.new_context(**context)
+            if not self.allow_private:  # what the download guard refuses, the page may not load
+                await self._context.route(PRIVATE_CANDIDATES, self._refuse_private)
+                await self._context.route_web_socket(PRIVATE_CANDIDATES, _refuse_private_socket)
         except Exception:
             await self.close()
             raise
@@ -119,3 +152,11 @@ class Browser:
                 await self._playwright.stop()
         self._context = self._browser = self._playwright = None
         self._idle.clear()
+
+
+async def _refuse_private_socket(route: Any) -> None:
+    """Close a WebSocket to a non-public address before it connects."""
+    if refused(route.url):
+        await route.close(code=1008, reason="non-public address")
+    else:
+        route.connect_to_server()

@@ -9,8 +9,11 @@ browser's measurements come in as :class:`ElementFacts` keyed by :func:`evidence
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
+from crawler.addresses import SHOWN_URL, literal_refusal
 from crawler.footer_check import BODY, FOOTER, Finding, NumberEvidence, Verdict
+from crawler.page_outcome import Outcome, host_of, is_offsite
 
 #: Text smaller than this is not "displayed" (px, computed font size).
 MIN_FONT_PX = 9.0
@@ -81,4 +84,28 @@ def apply_browser(finding: Finding, facts: dict[str, ElementFacts]) -> Finding:
         displayed=shown,
         hidden=unseen,
         notes=(*finding.notes, *notes),
+    )
+
+
+def navigated_away(
+    static: Outcome, asked: str, landed: str, licensed_hosts: frozenset[str]
+) -> Outcome | None:
+    """The outcome when a script took the rendered page off the licence's hosts (``location =
+    'http://other.example/'``), else ``None``: what was rendered there is another site's, so
+    neither its finding nor its screenshot is filed as the licensee's. The static verdict (the
+    licensee's page as fetched) stands, with where the page went and why it was not judged."""
+    failed = landed.startswith("chrome-error:")
+    if not failed and (host_of(landed) == host_of(asked) or not is_offsite(landed, licensed_hosts)):
+        return None
+    if failed:
+        return replace(static, render_error="rendered page navigated to a page that did not load")
+    host = urlsplit(landed).hostname or "(none)"
+    shown = landed if len(landed) <= SHOWN_URL else landed[:SHOWN_URL] + "…"
+    refusal = literal_refusal(host)
+    why = f"; refused: {refusal.kind}" if refusal else ""
+    return replace(
+        static,
+        render_error=f"rendered page navigated to other host {host} ({shown}){why}",
+        final_url=landed,
+        offsite_redirect=True,
     )

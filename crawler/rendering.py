@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from crawler.addresses import literal_refusal
 from crawler.footer_check import Finding, Verdict, check_page
 from crawler.rendered_check import (
     MIN_CONTRAST,
@@ -38,6 +40,17 @@ LIGHT_ARGS = [
     "--disable-remote-fonts",
     "--autoplay-policy=user-gesture-required",
 ]
+#: Requests a rendered page may not make unless ``--allow-private``: URLs whose host is an
+#: address literal or a localhost name. Chromium hands routes canonical URLs (``2130706433``,
+#: ``0x7f.1`` and ``127.1`` arrive as ``127.0.0.1``), and Playwright matches this pattern in its
+#: driver, so only these few requests reach Python, where :func:`refused` judges them
+#: (a public address literal goes on). A route on every request would send every subresource
+#: through Python; no Chromium switch matches address literals or ranges.
+PRIVATE_CANDIDATES = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?(?:\[[^\]]*\]|[0-9.]+|(?:[^/?#:]*\.)?localhost\.?)"
+    r"(?::[0-9]*)?(?:[/?#]|$)",
+    re.IGNORECASE,
+)
 _SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
 #: Static verdicts a browser can overturn cheaply when the page runs scripts.
 _RECHECK = (Verdict.MISSING, Verdict.LABEL_ONLY)
@@ -46,6 +59,11 @@ SCREENSHOT_PAD = (240, 24)  # px left/right and above/below the number: its labe
 BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
 LOAD_WAIT_MS = 3000  # longest wait for ``load`` after DOMContentLoaded
 SETTLE_MS = 3000  # longest wait for the network to go quiet after that
+
+
+def refused(url: str) -> bool:
+    """Whether a rendered page may not load ``url`` (its host is a non-public address)."""
+    return literal_refusal(urlsplit(url).hostname or "") is not None
 
 
 def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:

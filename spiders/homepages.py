@@ -35,6 +35,7 @@ from crawler.page_outcome import (
     telling_error,
 )
 from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
+from crawler.rendered_check import navigated_away
 from crawler.rendering import (
     RENDER_MODES,
     rendered_finding,
@@ -109,6 +110,7 @@ class HomepagesSpider(scrapy.Spider):
                 screenshots=spider.screenshots,
                 proxy=spider.proxy or getproxies().get("http"),
                 user_agent=settings.get("USER_AGENT"),
+                allow_private=settings.getbool("ICPWATCH_ALLOW_PRIVATE"),
             )
             crawler.signals.connect(spider.browser.close, signal=signals.spider_closed)
         return spider
@@ -191,10 +193,20 @@ class HomepagesSpider(scrapy.Spider):
 
         async def judge(page: Any) -> Outcome:
             await settle(page)
+            hosts = target.licensed_hosts
+            away = navigated_away(static, url, self.browser.landed(page), hosts)
+            if away:  # a script took the page to another site: nothing of it is filed
+                return away
             finding, measured = await rendered_finding(page, target.license_no, target.company, url)
             shot = None
             if self.screenshots:
                 shot = await take_screenshot(page, finding, measured, self._shot_path(target))
+            landed = self.browser.landed(page)
+            away = navigated_away(static, url, landed, hosts)
+            if away:  # it left while being measured: the finding and shot may be the other's
+                if shot:
+                    Path(shot.path).unlink(missing_ok=True)
+                return away
             return replace(
                 static,
                 verdict=str(finding.verdict),
@@ -202,6 +214,8 @@ class HomepagesSpider(scrapy.Spider):
                 rendered=True,
                 static_verdict=static.verdict,
                 screenshot=shot,
+                final_url=landed,
+                offsite_redirect=static.offsite_redirect or is_offsite(landed, hosts),
             )
 
         try:

@@ -1,5 +1,7 @@
 """The crawl's Chromium (crawler/browser.py) against a tiny local server: what it loads, page
-reuse, a page whose script hangs, a browser that cannot start. Needs Debian's ``chromium``."""
+reuse, a page whose script hangs, a browser that cannot start. Needs Debian's ``chromium``.
+The server is on 127.0.0.1, so these browsers allow private addresses (what a browser refuses
+is tests/test_render_private.py)."""
 
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ async def footer_text(page) -> str:
 @pytest.mark.parametrize(("screenshots", "loads_images"), [(True, True), (False, False)])
 def test_images_load_only_for_screenshots(site: str, screenshots: bool, loads_images: bool) -> None:
     async def run() -> str:
-        browser = Browser(concurrency=1, timeout=10, screenshots=screenshots)
+        browser = Browser(concurrency=1, timeout=10, screenshots=screenshots, allow_private=True)
         try:
             return await browser.render(f"{site}/", footer_text)
         finally:
@@ -69,7 +71,7 @@ def test_images_load_only_for_screenshots(site: str, screenshots: bool, loads_im
 
 def test_pages_are_reused_and_a_hung_page_is_dropped(site: str) -> None:
     async def run() -> tuple:
-        browser = Browser(concurrency=1, timeout=2, screenshots=False)
+        browser = Browser(concurrency=1, timeout=2, screenshots=False, allow_private=True)
         try:
             seen = []
 
@@ -102,7 +104,9 @@ def test_a_browser_that_cannot_start_fails_every_render(
     site: str, tmp_path: Path, monkeypatch
 ) -> None:
     async def run() -> list[str]:
-        browser = Browser(concurrency=2, timeout=5, chromium=str(tmp_path / "no-chromium"))
+        browser = Browser(
+            concurrency=2, timeout=5, chromium=str(tmp_path / "no-chromium"), allow_private=True
+        )
         errors = []
         for _ in range(2):
             try:
