@@ -117,7 +117,7 @@ def pass_sql(base: str) -> str:
         UNION ALL
         SELECT pass.pass_id, r.resumed_from
           FROM pass JOIN runs r ON r.id = pass.run_id
-          JOIN runs i ON i.id = r.resumed_from AND i.status = 'interrupted'
+          JOIN runs i ON i.id = r.resumed_from AND i.status IN ('interrupted', 'incomplete')
     ),
     pass_latest(pass_id, domain_id, check_id) AS (
         SELECT pass.pass_id, c.domain_id, max(c.id)

@@ -23,13 +23,14 @@ from w3lib.encoding import http_content_type_encoding
 
 from crawler.browser import Browser
 from crawler.check_pool import CheckPool, worker_count
-from crawler.crawl_run import CrawlOptions, Target
+from crawler.crawl_run import CrawlOptions, CrawlRun, Target
 from crawler.domains import homepage_urls, normalise_host
 from crawler.items import CheckItem, check_item
 from crawler.licence_numbers import canonical
 from crawler.page_outcome import (
     Outcome,
     assess_failure,
+    error_line,
     given_up,
     is_offsite,
     telling_error,
@@ -70,6 +71,7 @@ class HomepagesSpider(scrapy.Spider):
         render: str = "auto",
         screenshots: str | bool = True,
         evidence_dir: str | None = None,
+        crawl_run: CrawlRun | None = None,  # opened by `icpwatch crawl`; else by the pipeline
         **kwargs: Any,
     ) -> None:
         unknown = sorted(k for k in kwargs if not k.startswith("_"))  # Scrapyd adds _job
@@ -88,7 +90,7 @@ class HomepagesSpider(scrapy.Spider):
             domains=tuple(normalise_host(h).host for h in _split(domain)),
             due=due or None,
         )
-        self.crawl_run = None  # set by the SQLite pipeline when the spider opens
+        self.crawl_run = crawl_run
         self.tunnels = ProxyTunnels()
         self.env_https_proxy = getproxies().get("https")  # read once, not per site
         self.checks = CheckPool(0)  # inline; a crawl gets worker processes in from_crawler
@@ -99,7 +101,10 @@ class HomepagesSpider(scrapy.Spider):
         """Check workers for the crawl, and a browser when it may render."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.checks = CheckPool(worker_count(settings.get("ICPWATCH_CHECK_WORKERS")))
+        spider.checks = CheckPool(
+            worker_count(settings.get("ICPWATCH_CHECK_WORKERS")),
+            settings.getfloat("ICPWATCH_CHECK_BUDGET"),
+        )
         crawler.signals.connect(spider.checks.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.checks.close, signal=signals.spider_closed)
         if spider.render != "never":
@@ -153,6 +158,19 @@ class HomepagesSpider(scrapy.Spider):
         )
 
     async def parse_homepage(
+        self, response: Response, target: Target, index: int, attempts: list, started: float
+    ) -> list[CheckItem | scrapy.Request]:
+        try:
+            return await self._judge(response, target, index, attempts, started)
+        except Exception as exc:  # whatever a page breaks, its domain still gets its one row
+            self.logger.warning("checking %s failed: %s", response.url, error_line(exc))
+            outcome = Outcome(
+                "check_error", error_line(exc), http_status=response.status, final_url=response.url
+            )
+            attempts = [*attempts, _attempt(response.url, response.meta, response.status)]
+            return [check_item(target, outcome, attempts, _ms(started))]
+
+    async def _judge(
         self, response: Response, target: Target, index: int, attempts: list, started: float
     ) -> list[CheckItem | scrapy.Request]:
         attempts = [*attempts, *_redirects(response)]

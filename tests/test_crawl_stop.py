@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.example_web import ExampleWeb, bench_host
+from crawler.rendering import DEFAULT_CHROMIUM
 from tests.test_crawl_e2e import _children, icpwatch, query, spawn
 from tests.test_licence_parser import doc
 
@@ -114,3 +115,46 @@ def test_a_refused_crawl_says_one_line(web, db: Path) -> None:
     finally:
         crawl.kill()
         crawl.wait()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (the check workers, the Playwright driver, Chromium's)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not Path(DEFAULT_CHROMIUM).exists(), reason=f"no {DEFAULT_CHROMIUM}")
+def test_sigkill_leaves_no_worker_or_browser_behind(web, tmp_path: Path) -> None:
+    db = tmp_path / "render.db"
+    hosts = "、".join(["never-loads.icpwatch-demo.cn", "late-footer.icpwatch-demo.cn"])
+    (tmp_path / "lic.txt").write_text(doc(sites=f"网站名称：浏览器\n网站域名：{hosts}"))
+    assert icpwatch(db, "licenses", "load", str(tmp_path / "lic.txt")).returncode == 0
+    args = ("--proxy", web.proxy_url, "--timeout", "60", "--ignore-robots", "--render", "always")
+    crawl = spawn(db, "crawl", *args)
+    deadline = time.monotonic() + 60
+    while not any("chrom" in _name(p) for p in _descendants(crawl.pid)):
+        assert crawl.poll() is None, crawl.communicate()
+        assert time.monotonic() < deadline, "no browser started"
+        time.sleep(0.1)
+    time.sleep(1)  # pages open in the browser
+    below = _descendants(crawl.pid)
+    crawl.kill()
+    crawl.wait()
+    assert _gone(list(below), 5), {p: _name(p) for p in below if Path(f"/proc/{p}").exists()}
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""

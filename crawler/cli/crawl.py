@@ -33,6 +33,7 @@ from crawler.distributed import (
     coordinate,
 )
 from crawler.domains import InvalidDomain, normalise_host
+from crawler.page_outcome import error_line
 from crawler.progress import progress_line
 from crawler.rendering import RENDER_MODES
 from spiders.homepages import HomepagesSpider
@@ -65,16 +66,18 @@ def _proxy(value: str | None) -> str | None:
 
 def _summary(db_path: str, run_id: int | None) -> tuple[str, str]:
     db = open_db(click.get_current_context())
-    row = db.execute("SELECT status, targets FROM runs WHERE id = ?", [run_id]).fetchone()
+    row = db.execute("SELECT status, targets, error FROM runs WHERE id = ?", [run_id]).fetchone()
     if row is None:
         return "failed", "no run was recorded"
-    status, targets = row
+    status, targets, error = row
     counts = db.execute(
         "SELECT verdict, count(*) FROM checks WHERE run_id = ? GROUP BY verdict "
         "ORDER BY count(*) DESC, verdict",
         [run_id],
     ).fetchall()
     lines = [f"run {run_id} {status}: {sum(n for _, n in counts)}/{targets} domain(s) checked"]
+    if error and status != "finished":
+        lines.append(f"  ({error})")
     lines += [f"  {verdict:<20} {n:>7}" for verdict, n in counts]
     lines.append(f"Query it: sqlite3 {db_path} 'select host, verdict, final_url from noncompliant'")
     return status, "\n".join(lines)
@@ -103,15 +106,20 @@ def crawl_settings(
     return settings
 
 
+def _open_run(ctx: click.Context, db_path: str, options: CrawlOptions) -> CrawlRun:
+    """Lock the database and open the run before anything starts: a refusal is one line."""
+    try:
+        return CrawlRun.open(db_path, options)
+    except CrawlLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_LOCKED)
+
+
 def _coordinate(
     ctx: click.Context, db_path: str, options: CrawlOptions, url: str, prefix: str, lease: float
 ) -> None:
     """``crawl --redis``: this process queues and stores; `icpwatch worker`s crawl."""
-    try:
-        run = CrawlRun.open(db_path, options)
-    except CrawlLocked as exc:
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(EXIT_LOCKED)
+    run = _open_run(ctx, db_path, options)
     started = time.monotonic()
     tty = sys.stderr.isatty()
 
@@ -303,6 +311,7 @@ def crawl(
         **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
         **({"USER_AGENT": user_agent} if user_agent else {}),
     )
+    run = _open_run(ctx, db_path, CrawlOptions(numbers, hosts, due))
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(HomepagesSpider)
     errors: list[BaseException] = []
@@ -315,14 +324,15 @@ def crawl(
         render=render,
         screenshots=screenshots,
         evidence_dir=evidence_dir,
+        crawl_run=run,
     )
     deferred.addErrback(lambda failure: errors.append(failure.value))
     process.start()
 
+    if run.status == "running":  # Scrapy failed before the pipeline could close the run
+        run.finish("failed", error_line(errors[0]) if errors else "the crawl did not finish")
     if errors:
-        error = errors[0]
-        click.echo(f"error: {error}", err=True)
-        ctx.exit(EXIT_LOCKED if isinstance(error, CrawlLocked) else EXIT_FAILED)
-    status, summary = _summary(db_path, crawler.stats.get_value("icpwatch/run_id"))
+        click.echo(f"error: {error_line(errors[0])}", err=True)
+    status, summary = _summary(db_path, run.run_id)
     click.echo(summary)
     ctx.exit(EXIT_FINISHED if status == "finished" else EXIT_FAILED)
