@@ -19,7 +19,7 @@ import struct
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
@@ -362,6 +362,9 @@ class Reply:
     ctype: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
     fault: str = ""  # "reset" | "stall" | "drip"
+    #: Writes the whole answer itself, then the connection closes: for replies ``_send`` cannot
+    #: express (malformed, endless, relayed). Used by tests/hostile_web.py.
+    stream: Callable[[asyncio.StreamWriter], Awaitable[None]] | None = None
 
 
 def _error(status: int, why: str, *headers: tuple[str, str]) -> Reply:
@@ -405,8 +408,12 @@ class ExampleWeb:
         bench_demo: bool = False,
         delay_ms: float = 0,
         drip_seconds: float = 30,
+        routes: Callable[[str, str], Reply | None] | None = None,
     ) -> None:
         self.host, self.port = host, port
+        #: (host, path) → Reply, or None for the example web's own answer: asked first, so a
+        #: test web (tests/hostile_web.py) adds its sites on top of these.
+        self.routes = routes
         self.delay_ms, self.drip_seconds = delay_ms, drip_seconds
         self.bench_sites = bench_sites if bench_pages or bench_demo else 0
         self.bench_demo = bench_demo
@@ -431,6 +438,8 @@ class ExampleWeb:
     def _route(self, host: str, path: str) -> Reply:
         """What the "origin" ``host`` answers for ``path`` (the request counts as a hit)."""
         self.hits[host, path] += 1
+        if self.routes and (reply := self.routes(host, path)) is not None:
+            return reply
         site = SITES.get(host)
         if site is None:
             return self._bench_route(host, path)
@@ -572,6 +581,9 @@ class ExampleWeb:
         if reply.fault == "stall":  # never answer; wait for the client to give up
             while await reader.read(1 << 16):
                 pass
+            return False
+        if reply.stream:
+            await reply.stream(writer)
             return False
         await self._send(writer, reply, method == "HEAD", keep)
         return keep

@@ -26,6 +26,7 @@ from crawler.example_web import (
     SITES,
     VERDICTS,
     ExampleWeb,
+    Reply,
     bench_host,
 )
 from crawler.licence_numbers import find_numbers, is_near_miss, normalise
@@ -289,6 +290,24 @@ def test_bench_demo_mode_plays_the_demo_sites_with_a_page_round_robin(web):
         assert page(bench, bench_host(n + 1)) == page(bench, bench_host(1))
         assert page(bench, bench_host(n + 2))[0] == 502
     assert "never_loads" not in BENCH_SCENARIOS and "redirect_loop" not in BENCH_SCENARIOS
+
+
+def test_routes_hook_answers_first_and_stream_replies_write_raw_bytes():
+    async def raw(writer):
+        writer.write(b"HTTP/1.1 299 Odd\r\nX-Raw: 1\r\nConnection: close\r\n\r\nraw body")
+        await writer.drain()
+
+    def routes(host: str, path: str) -> Reply | None:
+        if host == "extra.example-test.cn":
+            return Reply(stream=raw) if path == "/raw" else Reply(200, (b"extra",), "text/plain")
+        return None  # everything else: the example web's own sites
+
+    with ExampleWeb(routes=routes) as web:
+        assert fetch(web, "http://extra.example-test.cn/")[::2] == (200, b"extra")
+        status, headers, body = fetch(web, "http://extra.example-test.cn/raw")
+        assert (status, headers["x-raw"], body) == (299, "1", b"raw body")
+        assert fetch(web, f"http://compliant.{D}/")[0] == 200
+        assert web.hits["extra.example-test.cn", "/raw"] == 1
 
 
 def test_command_line_prints_its_address_and_stops_on_sigterm():
