@@ -127,7 +127,12 @@ class Browser:
         self._playwright = await async_playwright().start()
         try:
             self._browser = await self._playwright.chromium.launch(**launch)
-            context: dict[str, Any] = {"viewport": VIEWPORT, "ignore_https_errors": True}
+            # Service workers would fetch past the context's routes: a homepage needs none.
+            context: dict[str, Any] = {
+                "viewport": VIEWPORT,
+                "ignore_https_errors": True,
+                "service_workers": "block",
+            }
             if self.proxy:
                 context["proxy"] = {"server": self.proxy}
             if self.user_agent:
