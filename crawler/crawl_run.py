@@ -47,10 +47,9 @@ def redact_url(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
-        f":{parts.port}" if parts.port else ""
-    )
-    return urlunsplit(parts._replace(netloc=netloc))
+    # The host and port as written: a malformed port must not turn redaction into a crash.
+    host_port = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host_port}"))
 
 
 def parse_duration(text: str) -> timedelta:

@@ -126,3 +126,10 @@ def test_empty_domain_and_number_arguments(db_path: Path, command: str) -> None:
         result = run(db_path, "domains", command, *args)
         assert result.exit_code == 2, result.output
         assert len(error_lines(result)) == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_report_to_a_full_disk_is_one_line(finished: Path) -> None:
+    result = run(finished, "report", "--format", "csv", "-o", "/dev/full")
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == ["error: cannot write /dev/full: No space left on device"]

@@ -16,6 +16,7 @@ from crawler.crawl_run import (
     CrawlOptions,
     CrawlRun,
     parse_duration,
+    redact_url,
     select_targets,
 )
 from crawler.database import open_database
@@ -181,3 +182,18 @@ def test_lock_is_exclusive_across_processes(loaded: Path) -> None:
         CrawlRun.open(loaded, CrawlOptions())
     run.finish("finished")
     CrawlRun.open(loaded, CrawlOptions()).finish("finished")
+
+
+@pytest.mark.parametrize(
+    ("url", "redacted"),
+    [
+        ("http://u:secret@proxy.example:3128/", "http://u:***@proxy.example:3128/"),
+        ("redis://:secret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        ("http://u:secret@proxy.example:99999/", "http://u:***@proxy.example:99999/"),
+        ("http://u:secret@[::1]:8080", "http://u:***@[::1]:8080"),
+        ("http://proxy.example:3128/", "http://proxy.example:3128/"),
+        (None, None),
+    ],
+)
+def test_redact_url_hides_the_password_whatever_the_port(url, redacted) -> None:
+    assert redact_url(url) == redacted

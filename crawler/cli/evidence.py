@@ -46,7 +46,11 @@ def prune(
             raise click.BadParameter(str(exc), param_hint="--older-than") from None
     folder = Path(evidence_dir or Path(ctx.find_root().obj["db"]).parent / "evidence")
     result = prune_screenshots(
-        open_db(ctx), folder, keep_runs=keep_runs, older_than=older_than, dry_run=dry_run
+        open_db(ctx, write=not dry_run, create=False),
+        folder,
+        keep_runs=keep_runs,
+        older_than=older_than,
+        dry_run=dry_run,
     )
     verb = "would delete" if dry_run else "deleted"
     click.echo(

@@ -300,8 +300,12 @@ def report(
     else:
         text = _table(data, shutil.get_terminal_size((100, 24)).columns)
     if output:
-        with open(output, "w", encoding="utf-8") as stream:
-            click.echo(text, file=stream)
+        try:
+            with open(output, "w", encoding="utf-8") as stream:
+                click.echo(text, file=stream)
+        except OSError as exc:  # a full disk, a folder that went away: one line, exit 1
+            click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+            ctx.exit(1)
         click.echo(f"wrote {output} ({len(rows)} row(s))", err=True)
     else:
         click.echo(text)

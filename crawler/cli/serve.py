@@ -48,7 +48,9 @@ def serve(ctx: click.Context, host: str, port: int, datasette_args: tuple[str, .
     Extra arguments go to `datasette serve`, e.g. `icpwatch serve -- --setting sql_time_limit_ms
     5000`, or `-- --get /icpwatch/noncompliant_now.json` to print one answer and exit.
     """
-    open_db(ctx)  # applies pending migrations, so every view the queries use exists
+    # Pending migrations are applied (every view the queries use exists); a typo'd --db is an
+    # error, never a new empty database to browse.
+    open_db(ctx, create=False)
     try:
         from datasette.cli import cli as datasette
     except ImportError:
