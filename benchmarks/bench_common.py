@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.example_web import bench_host
+from crawler.testing.example_web import bench_host
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = "京B2-20252223"
@@ -17,9 +17,17 @@ NUMBER = "京B2-20252223"
 def start_web(
     pages: Path | None, sites: int, delay_ms: float = 0
 ) -> tuple[subprocess.Popen[str], str]:
-    """``python -m crawler.example_web`` serving ``sites`` hosts over ``pages`` (None: the demo
-    sites' own pages); its proxy URL."""
-    cmd = [sys.executable, "-m", "crawler.example_web", "--port", "0", "--delay-ms", str(delay_ms)]
+    """``python -m crawler.testing.example_web`` serving ``sites`` hosts over ``pages`` (None:
+    the demo sites' own pages); its proxy URL."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.testing.example_web",
+        "--port",
+        "0",
+        "--delay-ms",
+        str(delay_ms),
+    ]
     cmd += ["--bench-pages", str(pages)] if pages else ["--bench-demo"]
     cmd += ["--bench-sites", str(sites)]
     web = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from crawler.footer_check import _Raw, _scan, check_page
+from crawler.check import check_page
+from crawler.check.scan import RawPage, scan_page
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         soup_ms.append(s)
         (with_number if entry["displayed"] or entry["hidden"] else without_number).append(c)
         # Tier 2 (lxml parse) runs only when the byte scan finds a licence number/label candidate.
-        (parsed if _scan(_Raw(body)).marks else scanned_only).append(c)
+        (parsed if scan_page(RawPage(body)).marks else scanned_only).append(c)
 
     print(
         f"corpus: {len(labels)} pages, {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB "

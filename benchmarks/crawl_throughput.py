@@ -142,7 +142,7 @@ def run_naive(proxy: str, sites: int, seconds: float, parser: str) -> tuple[Run,
     import requests
     from bs4 import BeautifulSoup
 
-    from crawler.example_web import bench_host
+    from crawler.testing.example_web import bench_host
 
     done = decoded = 0
     proxies = {"http": proxy, "https": proxy}
@@ -168,7 +168,7 @@ def noop_worker(proxy: str, sites: int, concurrency: int) -> None:
     from scrapy.crawler import CrawlerProcess
 
     import crawler.settings as project
-    from crawler.example_web import bench_host
+    from crawler.testing.example_web import bench_host
 
     class NoopSpider(scrapy.Spider):
         name = "noop"

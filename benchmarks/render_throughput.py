@@ -2,7 +2,7 @@
 
 Made-up hosts (site00001.bench-icpwatch.cn …) answer through the example web, started as a
 separate process. By default they play, round-robin, the local test web's sites that have a page
-to judge (crawler.example_web.BENCH_SCENARIOS: every footer verdict, the app shell, the late
+to judge (crawler.testing.example_web.BENCH_SCENARIOS: every footer verdict, the app shell, the late
 footer, stylesheet-hidden, white and tiny text, the throwing script): the workload the target
 is set for. ``--pages DIR`` serves real pages instead (../shared/corpus/pages: 20-770 KB portal
 homepages, whose hundreds of sub-requests fail fast here), a heavier and reported-only figure.
@@ -42,7 +42,7 @@ from pathlib import Path
 
 from bench_common import ROOT, bench_db, judged, start_web
 
-from crawler.example_web import BENCH_SCENARIOS
+from crawler.testing.example_web import BENCH_SCENARIOS
 
 CHROMIUM = "/usr/bin/chromium"  # the crawl's default (ICPWATCH_CHROMIUM)
 TARGET_RATE, TARGET_GROWTH, SAMPLE_S, MB = 4.0, 1.2, 0.2, 1024.0

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from crawler.crawl_run import CrawlRun, Target, redact_url
+from crawler.check.outcome import Outcome, is_offsite
 from crawler.items import CheckItem, check_item
-from crawler.page_outcome import Outcome, is_offsite
+from crawler.store.runs import CrawlRun, Target, redact_url
 
 if TYPE_CHECKING:
     import redis

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.crawl_run import Target
-from crawler.licence_store import now
-from crawler.page_outcome import Outcome
+from crawler.check.outcome import Outcome
+from crawler.store.database import now
+from crawler.store.runs import Target
 
 
 @dataclass

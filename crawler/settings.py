@@ -24,10 +24,10 @@ ICPWATCH_CHECK_WORKERS = "auto"
 # the page recorded as check_error (0: no limit). The median page takes about a millisecond.
 ICPWATCH_CHECK_BUDGET = 5.0
 # Seconds a stopping crawl (SIGTERM, Ctrl-C) waits for downloads in flight before it stores what
-# it has, marks the run interrupted and exits (crawler/stop_guard.py).
+# it has, marks the run interrupted and exits (crawler/fetch/stop_guard.py).
 ICPWATCH_STOP_GRACE = 5.0
 # Downloader slots (one per host) idle this long are freed (Scrapy's own minute when 0): memory
-# stays bounded by the crawl's rate, not the number of hosts it has seen (crawler/slot_gc.py).
+# stays bounded by the crawl's rate, not the number of hosts it has seen (crawler/fetch/slot_gc.py).
 ICPWATCH_SLOT_IDLE_SECONDS = 10.0
 # Rendering (spider argument render=auto|never|always, screenshots, evidence_dir)
 ICPWATCH_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; else Playwright's own browser
@@ -75,16 +75,16 @@ TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots_policy.OriginRobotsTxtMiddleware": 100,
+    "crawler.fetch.robots_policy.OriginRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.meta_refresh.HeadMetaRefresh": 580,  # Scrapy's place for it
-    "crawler.download_guard.DownloadGuard": 740,
+    "crawler.fetch.meta_refresh.HeadMetaRefresh": 580,  # Scrapy's place for it
+    "crawler.fetch.download_guard.DownloadGuard": 740,
 }
 ITEM_PIPELINES = {"pipelines.sqlite_store.SQLitePipeline": 300}
 EXTENSIONS = {
-    "crawler.progress.Progress": 500,
-    "crawler.slot_gc.SlotGC": 510,
-    "crawler.stop_guard.StopGuard": 520,
+    "crawler.fetch.progress.Progress": 500,
+    "crawler.fetch.slot_gc.SlotGC": 510,
+    "crawler.fetch.stop_guard.StopGuard": 520,
 }
 
 LOG_LEVEL = "INFO"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.example_web import ExampleWeb
+from crawler.testing.example_web import ExampleWeb
 
 HERE = Path(__file__).resolve().parent
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from crawler.crawl_run import CrawlRun, redact_url
+from crawler.fetch.stop_guard import crawl_abandoned
 from crawler.items import CheckItem
-from crawler.stop_guard import crawl_abandoned
+from crawler.store.runs import CrawlRun, redact_url
 
 
 class NoDatabase(RuntimeError):
@@ -118,7 +118,7 @@ class SQLitePipeline:
         spider.crawler.stats.set_value("icpwatch/run_status", self.run.status)
 
     def abandoned(self, reason: str) -> str | None:
-        """The crawl exits now (crawler/stop_guard.py): keep what it has, mark the run."""
+        """The crawl exits now (crawler/fetch/stop_guard.py): keep what it has, mark the run."""
         if self.run is None or self.run.status != "running":
             return None
         self.flush()

@@ -1,7 +1,7 @@
 """The ``homepages`` spider: one check per active (licence, domain).
 
 For a host it tries ``https://host/``, ``http://host/``, then the ``www.`` variants, until one
-yields a page; the footer check and the crawl-level rules live in ``crawler.page_outcome``.
+yields a page; the footer check and the crawl-level rules live in ``crawler.check.outcome``.
 The SQLite pipeline opens the run and hands the spider its targets (``self.crawl_run``).
 """
 
@@ -21,13 +21,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from crawler.browser import Browser
-from crawler.check_pool import CheckPool, worker_count
-from crawler.crawl_run import CrawlOptions, CrawlRun, Target
-from crawler.domains import homepage_urls, normalise_host
-from crawler.items import CheckItem, check_item
-from crawler.licence_numbers import canonical
-from crawler.page_outcome import (
+from crawler.check.outcome import (
     Outcome,
     assess_failure,
     error_line,
@@ -35,15 +29,21 @@ from crawler.page_outcome import (
     is_offsite,
     telling_error,
 )
-from crawler.proxy_tunnels import SKIPPED, ProxyTunnels
-from crawler.rendered_check import navigated_away
-from crawler.rendering import (
+from crawler.check.pool import CheckPool, worker_count
+from crawler.check.rendered import navigated_away
+from crawler.fetch.proxy_tunnels import SKIPPED, ProxyTunnels
+from crawler.items import CheckItem, check_item
+from crawler.licences.domains import homepage_urls, normalise_host
+from crawler.licences.numbers import canonical
+from crawler.render.browser import Browser
+from crawler.render.rendering import (
     RENDER_MODES,
     rendered_finding,
     settle,
     take_screenshot,
     wants_render,
 )
+from crawler.store.runs import CrawlOptions, CrawlRun, Target
 
 #: Answers of a proxy that could not reach the site: no page from this URL, try the next one.
 PROXY_GATEWAY_ERRORS = (502, 504)

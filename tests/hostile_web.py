@@ -3,7 +3,7 @@
 A licence can list any domain, and whoever runs that domain chooses what the crawler downloads:
 pages that stress the footer check, redirects into the machine's own network, replies that
 never end. ``HostileWeb`` serves such a site per scenario through the example web's proxy
-(``crawler.example_web``, plugged in with its ``routes`` hook), plus a plain HTTP server on
+(``crawler.testing.example_web``, plugged in with its ``routes`` hook), plus a plain HTTP server on
 127.0.0.1 that stands for the loopback or intranet service an attacker wants the crawler to
 reach. That server counts every hit, whether it arrives directly (Chromium never proxies
 loopback) or relayed by the proxy (a real forward proxy reaches its own loopback and intranet,
@@ -30,7 +30,7 @@ from functools import cache, partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
-from crawler.example_web import (
+from crawler.testing.example_web import (
     _ICP,
     _JS,
     _LABEL,

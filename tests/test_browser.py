@@ -1,4 +1,4 @@
-"""The crawl's Chromium (crawler/browser.py) against a tiny local server: what it loads, page
+"""The crawl's Chromium (crawler/render/browser.py) against a tiny local server: what it loads, page
 reuse, a page whose script hangs, a browser that cannot start. Needs Debian's ``chromium``.
 The server is on 127.0.0.1, so these browsers allow private addresses (what a browser refuses
 is tests/test_render_private.py)."""
@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import pytest
 
-from crawler.browser import Browser
-from crawler.rendering import DEFAULT_CHROMIUM
+from crawler.render.browser import Browser
+from crawler.render.rendering import DEFAULT_CHROMIUM
 
 if not Path(DEFAULT_CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip(f"{DEFAULT_CHROMIUM} is not installed", allow_module_level=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.check_pool import MAX_AUTO_WORKERS, CheckPool, worker_count
-from crawler.page_outcome import Outcome, assess_page
+from crawler.check.outcome import Outcome, assess_page
+from crawler.check.pool import MAX_AUTO_WORKERS, CheckPool, worker_count
 from tests.fakes import slow_checks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,7 +181,7 @@ def test_a_worker_busy_in_a_long_check_dies_with_its_killed_crawl(tmp_path: Path
     script = tmp_path / "crawl.py"
     script.write_text(
         "import asyncio, sys\n"
-        "from crawler.check_pool import CheckPool\n"
+        "from crawler.check.pool import CheckPool\n"
         "from tests.fakes import slow_checks\n"
         "async def main():\n"
         "    pool = CheckPool(1, budget=0, check=slow_checks.burn_on_marker)\n"

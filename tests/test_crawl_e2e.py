@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.example_web import SITES, ExampleWeb, bench_host
+from crawler.testing.example_web import SITES, ExampleWeb, bench_host
 from tests.test_licence_parser import doc
 
 REPO = Path(__file__).resolve().parents[1]

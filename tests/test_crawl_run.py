@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl_run import (
+from crawler.licences.parser import parse_licence
+from crawler.licences.store import save_licence
+from crawler.store.database import open_database
+from crawler.store.runs import (
     BadSelection,
     CrawlLocked,
     CrawlOptions,
@@ -19,9 +22,6 @@ from crawler.crawl_run import (
     redact_url,
     select_targets,
 )
-from crawler.database import open_database
-from crawler.licence_parser import parse_licence
-from crawler.licence_store import save_licence
 from tests.test_licence_parser import SITES, doc
 
 
@@ -169,7 +169,7 @@ def test_due_selects_stale_domains_only(loaded: Path) -> None:
 def test_lock_is_exclusive_across_processes(loaded: Path) -> None:
     run = CrawlRun.open(loaded, CrawlOptions())
     code = (
-        "import sys; from crawler.crawl_run import *\n"
+        "import sys; from crawler.store.runs import *\n"
         "try:\n    CrawlRun.open(sys.argv[1], CrawlOptions())\n"
         "except CrawlLocked as e:\n    print(e); sys.exit(3)\n"
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.example_web import ExampleWeb, bench_host
-from crawler.rendering import DEFAULT_CHROMIUM
+from crawler.render.rendering import DEFAULT_CHROMIUM
+from crawler.testing.example_web import ExampleWeb, bench_host
 from tests.test_crawl_e2e import _children, icpwatch, query, spawn
 from tests.test_licence_parser import doc
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl_run import CrawlLock
-from crawler.example_web import JING
+from crawler.store.runs import CrawlLock
+from crawler.testing.example_web import JING
 from tests import test_crawl_e2e as e2e
 from tests.test_crawl_e2e import REPO, icpwatch, query
 from tests.test_licence_parser import doc

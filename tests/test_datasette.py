@@ -17,9 +17,9 @@ from datasette.app import Datasette
 
 from crawler.cli import main
 from crawler.cli.serve import metadata
-from crawler.database import open_database
-from crawler.example_web import SITES
-from crawler.report import changes, get_run, previous_run, report_rows
+from crawler.report.queries import changes, get_run, previous_run, report_rows
+from crawler.store.database import open_database
+from crawler.testing.example_web import SITES
 from tests.test_crawl_e2e import query
 from tests.test_report_crawl import ADDED, EXPIRED, HU, JING, REMOVED, RENEWAL_DUE, crawled_db
 

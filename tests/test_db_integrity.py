@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.database import (
+from crawler.store.database import (
     DatabaseLocked,
     ForeignDatabase,
     NewerDatabase,

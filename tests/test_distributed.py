@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.example_web import ExampleWeb, bench_host
+from crawler.testing.example_web import ExampleWeb, bench_host
 from tests.test_crawl_e2e import REPO, icpwatch, query, spawn
 from tests.test_licence_parser import doc
 
@@ -245,10 +245,10 @@ def test_the_coordinator_judges_offsite_redirects(redis_server, db) -> None:
     decides whether a worker's final URL left the licence's websites."""
     import redis
 
-    from crawler.crawl_run import CrawlOptions, CrawlRun
+    from crawler.check.outcome import Outcome
     from crawler.distributed import Coordinator, decode_target, items_key, queue_key
     from crawler.items import check_item
-    from crawler.page_outcome import Outcome
+    from crawler.store.runs import CrawlOptions, CrawlRun
 
     run = CrawlRun.open(db, CrawlOptions())
     client = redis.Redis.from_url(redis_server.url)

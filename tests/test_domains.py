@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.domains import InvalidDomain, normalise_host, split_domains
+from crawler.licences.domains import InvalidDomain, normalise_host, split_domains
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The download guard (crawler/download_guard.py) and the rows its refusals become: private
+"""The download guard (crawler/fetch/download_guard.py) and the rows its refusals become: private
 addresses refused on every request (first URLs, redirect hops, meta refresh, robots.txt), with
 or without a proxy, and redirects to schemes the crawl does not fetch.
 
@@ -23,10 +23,10 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
-import crawler.download_guard as guard_module
-from crawler.crawl_run import Target
-from crawler.download_guard import DownloadGuard, PrivateAddress, UnsupportedRedirect
-from crawler.example_web import JING
+import crawler.fetch.download_guard as guard_module
+from crawler.fetch.download_guard import DownloadGuard, PrivateAddress, UnsupportedRedirect
+from crawler.store.runs import Target
+from crawler.testing.example_web import JING
 from spiders.homepages import HomepagesSpider
 from tests.test_crawl_e2e import REPO, icpwatch, query
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.database import open_database
+from crawler.store.database import open_database
 from tests.test_crawl_run import loaded  # noqa: F401 - fixture
 
 

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.example_web import (
+from crawler.licences.numbers import find_numbers, is_near_miss, normalise
+from crawler.testing.example_web import (
     BENCH_SCENARIOS,
     GZIP_BOMB_MIB,
     HUGE_MIB,
@@ -29,7 +30,6 @@ from crawler.example_web import (
     Reply,
     bench_host,
 )
-from crawler.licence_numbers import find_numbers, is_near_miss, normalise
 
 LICENCES = Path(__file__).resolve().parents[1] / "examples" / "licenses"
 D = "icpwatch-demo.cn"
@@ -312,7 +312,7 @@ def test_routes_hook_answers_first_and_stream_replies_write_raw_bytes():
 
 def test_command_line_prints_its_address_and_stops_on_sigterm():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.example_web", "--port", "0"],
+        [sys.executable, "-m", "crawler.testing.example_web", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -7,15 +7,10 @@ import json
 
 import pytest
 
-from crawler.footer_check import (
-    CONTEXT_CHARS,
-    Finding,
-    NumberEvidence,
-    Verdict,
-    check_page,
-    decode_page,
-)
-from crawler.licence_numbers import InvalidLicenceNumber, parse_number
+from crawler.check.decide import check_page
+from crawler.check.decode import decode_page
+from crawler.check.finding import CONTEXT_CHARS, Finding, NumberEvidence, Verdict
+from crawler.licences.numbers import InvalidLicenceNumber, parse_number
 
 EXP = "京B2-20252223"
 ARTICLE = "".join(

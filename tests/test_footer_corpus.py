@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.footer_check import Verdict, check_page
+from crawler.check.decide import check_page
+from crawler.check.finding import Verdict
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 LABELS = CORPUS / "labels.json"

@@ -13,9 +13,9 @@ from scrapy.http import HtmlResponse, TextResponse
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 from twisted.python.failure import Failure
 
-from crawler.crawl_run import Target
+from crawler.fetch.proxy_tunnels import AFTER, PROBE_EVERY, SKIPPED, ProxyTunnels
 from crawler.items import CheckItem
-from crawler.proxy_tunnels import AFTER, PROBE_EVERY, SKIPPED, ProxyTunnels
+from crawler.store.runs import Target
 from spiders.homepages import HomepagesSpider
 
 TARGET = Target(

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.footer_check import Verdict, check_page, decode_page
+from crawler.check.decide import check_page
+from crawler.check.decode import decode_page
+from crawler.check.finding import Verdict
 
 EXP = "京B2-20252223"
 MB = 1 << 20

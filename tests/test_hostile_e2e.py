@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.example_web import JING
+from crawler.testing.example_web import JING
 from tests.hostile_web import COMPANY, SCENARIOS, SECRET, HostileWeb, InternalHit, Scenario
 from tests.test_licence_parser import doc
 

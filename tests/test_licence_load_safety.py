@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import crawler.licence_store as store
+import crawler.licences.store as store
 from crawler.cli import main
-from crawler.licence_store import compare_versions
+from crawler.licences.store import compare_versions
 from tests.test_licence_parser import SITES, doc
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "licenses"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.licence_numbers import (
+from crawler.licences.numbers import (
     InvalidLicenceNumber,
     canonical,
     edit_distance,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from crawler.licence_parser import NotALicence, decode_document, parse_date, parse_licence
+from crawler.licences.parser import NotALicence, decode_document, parse_date, parse_licence
 
 BODY = """中华人民共和国 增值电信业务经营许可证
 

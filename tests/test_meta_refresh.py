@@ -7,8 +7,8 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.download_guard import UnsupportedRedirect
-from crawler.meta_refresh import HEAD_BYTES, HeadMetaRefresh
+from crawler.fetch.download_guard import UnsupportedRedirect
+from crawler.fetch.meta_refresh import HEAD_BYTES, HeadMetaRefresh
 
 FILLER = "<p>新闻 新闻 新闻</p>" * 2000  # ~40 KB of Chinese text
 

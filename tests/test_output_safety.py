@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.report import FORMULA_STARTS, csv_cell, get_run, history, report_json, report_rows
-from crawler.report_html import PNG_SIGNATURE, render
+from crawler.report.html import PNG_SIGNATURE, render
+from crawler.report.queries import get_run, history, report_json, report_rows
+from crawler.report.text import FORMULA_STARTS, csv_cell
 from tests.test_report import TODAY, A, B, C, add_run, build
 from tests.test_report_cli import report
 

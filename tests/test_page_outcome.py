@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from crawler.page_outcome import (
+from crawler.check.outcome import (
     Outcome,
     assess_failure,
     assess_page,

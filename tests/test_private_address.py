@@ -1,11 +1,11 @@
-"""Which hosts the crawl refuses (crawler/addresses.py): every form of a non-public address a
+"""Which hosts the crawl refuses (crawler/fetch/addresses.py): every form of a non-public address a
 browser or resolver accepts, and the public ones it must not refuse."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawler.addresses import (
+from crawler.fetch.addresses import (
     literal_address,
     literal_refusal,
     parse_ipv4,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from crawler.licence_parser import parse_licence
+from crawler.licences.parser import parse_licence
 from tests.conftest import SEED_LICENCES
 
 EXPECTED = {

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.example_web import SITES, ExampleWeb
-from crawler.rendering import DEFAULT_CHROMIUM
+from crawler.render.rendering import DEFAULT_CHROMIUM
+from crawler.testing.example_web import SITES, ExampleWeb
 from tests.test_crawl_e2e import REPO, icpwatch, query
 
 if not Path(DEFAULT_CHROMIUM).exists() and not os.environ.get("CI"):

@@ -1,5 +1,5 @@
 """A rendered page may not reach this machine or its network, nor pass another site off as the
-licensee's (crawler/browser.py, crawler/rendered_check.py, the spider's ``_rendered``).
+licensee's (crawler/render/browser.py, crawler/check/rendered.py, the spider's ``_rendered``).
 
 Chromium talks to a forward proxy on 127.0.0.1 (configuration, like the crawl's ``--proxy``)
 that serves made-up sites; their pages reach for a "secret" server on 127.0.0.1 in every way a
@@ -18,11 +18,11 @@ from typing import ClassVar
 
 import pytest
 
-from crawler.browser import Browser
-from crawler.crawl_run import Target
-from crawler.page_outcome import Outcome, assess_page
-from crawler.rendered_check import navigated_away
-from crawler.rendering import DEFAULT_CHROMIUM, PRIVATE_CANDIDATES, refused
+from crawler.check.outcome import Outcome, assess_page
+from crawler.check.rendered import navigated_away
+from crawler.render.browser import Browser
+from crawler.render.rendering import DEFAULT_CHROMIUM, PRIVATE_CANDIDATES, refused
+from crawler.store.runs import Target
 from spiders.homepages import HomepagesSpider
 
 LICENCE = "京B2-20252223"

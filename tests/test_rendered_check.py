@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.footer_check import check_page
-from crawler.rendered_check import ElementFacts, apply_browser, evidence_key
-from crawler.rendering import wants_render
+from crawler.check.decide import check_page
+from crawler.check.rendered import ElementFacts, apply_browser, evidence_key
+from crawler.render.rendering import wants_render
 
 EXPECTED = "京B2-20252223"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from crawler.database import open_database
-from crawler.domains import normalise_host
-from crawler.licence_parser import parse_licence
-from crawler.licence_store import remove_domains, save_licence
-from crawler.report import (
+from crawler.licences.domains import normalise_host
+from crawler.licences.parser import parse_licence
+from crawler.licences.store import remove_domains, save_licence
+from crawler.licences.validity import licence_status
+from crawler.report.queries import (
     CHANGE_KEYS,
     FAIL_CONDITIONS,
     ROW_KEYS,
@@ -31,7 +31,7 @@ from crawler.report import (
     report_rows,
     summary,
 )
-from crawler.validity import licence_status
+from crawler.store.database import open_database
 from tests.test_licence_parser import doc
 
 A, B, C = "a-shop.cn", "b-shop.cn", "c-shop.cn"

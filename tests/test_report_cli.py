@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.report import CHANGE_KEYS, ROW_KEYS
+from crawler.report.queries import CHANGE_KEYS, ROW_KEYS
 from tests.test_report import HU, JING, A, B, C, add_run, build
 from tests.test_report_crawl import cells
 

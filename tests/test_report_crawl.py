@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.example_web import HU, JING, SITES, ExampleWeb
+from crawler.testing.example_web import HU, JING, SITES, ExampleWeb
 from tests.test_crawl_e2e import REPO, TIMEOUT, icpwatch, query
 from tests.test_licence_parser import doc
 

@@ -23,9 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM
-from crawler.report import ROW_VERDICTS, get_run, history, report_json, report_rows
-from crawler.report_html import COLOURS, CSP, render
+from crawler.render.rendering import CHROMIUM_ARGS, DEFAULT_CHROMIUM
+from crawler.report.html import COLOURS, CSP, render
+from crawler.report.queries import ROW_VERDICTS, get_run, history, report_json, report_rows
 from tests.test_report import TODAY, A, B, C, add_run, build
 from tests.test_report_crawl import ADDED, crawled_db
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.example_web import SITES
+from crawler.testing.example_web import SITES
 from tests import test_crawl_e2e as e2e
 from tests.test_crawl_e2e import LISTED, REPO, SLOW_SITES, TIMEOUT, icpwatch, query
 
@@ -199,6 +199,7 @@ def test_deploy_packs_every_package_and_the_settings(scrapyd: Scrapyd, egg: Path
         tops = {name.split("/")[0] for name in z.namelist()}
         # sub-packages and package data too: the CLI, the Datasette metadata
         assert {"crawler/cli/crawl.py", "crawler/datasette/metadata.yaml"} <= set(z.namelist())
+        assert not [n for n in z.namelist() if n.startswith("crawler/testing/")]  # a test fake
         entry_points = configparser.ConfigParser()
         entry_points.read_string(z.read("EGG-INFO/entry_points.txt").decode())
     assert set(PACKAGES) <= tops

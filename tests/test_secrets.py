@@ -18,7 +18,7 @@ import click
 import pytest
 
 from crawler.cli.url_options import secret_url
-from crawler.example_web import ExampleWeb, bench_host
+from crawler.testing.example_web import ExampleWeb, bench_host
 from tests.test_crawl_e2e import REPO, icpwatch, query
 from tests.test_distributed import (  # noqa: F401 - fixture
     COMPLIANT,

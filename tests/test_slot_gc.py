@@ -14,7 +14,7 @@ from scrapy.core.downloader import Downloader, Slot
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.slot_gc import SlotGC
+from crawler.fetch.slot_gc import SlotGC
 
 
 def slot(idle_for: float, active: bool = False) -> Slot:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlite_utils import Database
 
-from crawler.validity import STATUS_SQL, licence_status
+from crawler.licences.validity import STATUS_SQL, licence_status
 
 TODAY = date(2026, 11, 23)
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.webhook import WebhookError, check_url, post_json
+from crawler.report.webhook import WebhookError, check_url, post_json
 from tests.test_report import A, B, C, add_run, build
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from crawler.footer_check import Finding, NumberEvidence, check_page
-from crawler.licence_numbers import InvalidLicenceNumber, LicenceNumber, parse_number
+from crawler.check.decide import check_page
+from crawler.check.finding import Finding, NumberEvidence
+from crawler.licences.numbers import InvalidLicenceNumber, LicenceNumber, parse_number
 
 
 def _licence(ctx: click.Context, param: click.Parameter, value: str) -> LicenceNumber:

@@ -8,9 +8,9 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
-from crawler.check_pool import worker_count
-from crawler.database import DatabaseError, DatabaseLocked, is_locked, open_database
-from crawler.licence_numbers import InvalidLicenceNumber, canonical
+from crawler.check.pool import worker_count
+from crawler.licences.numbers import InvalidLicenceNumber, canonical
+from crawler.store.database import DatabaseError, DatabaseLocked, is_locked, open_database
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 

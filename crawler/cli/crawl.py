@@ -15,9 +15,19 @@ import click
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.check.outcome import error_line
 from crawler.cli.common import check_workers_option, open_db, parse_number_arg
 from crawler.cli.url_options import secret_url, url_options
-from crawler.crawl_run import (
+from crawler.distributed import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_PREFIX,
+    RedisUnavailable,
+    coordinate,
+)
+from crawler.fetch.progress import progress_line
+from crawler.licences.domains import InvalidDomain, normalise_host
+from crawler.render.rendering import RENDER_MODES
+from crawler.store.runs import (
     BadSelection,
     CrawlLocked,
     CrawlOptions,
@@ -26,16 +36,6 @@ from crawler.crawl_run import (
     parse_duration,
     redact_url,
 )
-from crawler.distributed import (
-    DEFAULT_LEASE_SECONDS,
-    DEFAULT_PREFIX,
-    RedisUnavailable,
-    coordinate,
-)
-from crawler.domains import InvalidDomain, normalise_host
-from crawler.page_outcome import error_line
-from crawler.progress import progress_line
-from crawler.rendering import RENDER_MODES
 from spiders.homepages import HomepagesSpider
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from crawler.cli.common import open_db, parse_number_arg
-from crawler.domains import Host, InvalidDomain, normalise_host
-from crawler.licence_store import (
+from crawler.licences.domains import Host, InvalidDomain, normalise_host
+from crawler.licences.store import (
     UnknownDomain,
     UnknownLicence,
     add_manual_domains,

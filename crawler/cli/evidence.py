@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import open_db
-from crawler.crawl_run import parse_duration
-from crawler.evidence_store import prune_screenshots
+from crawler.store.evidence import prune_screenshots
+from crawler.store.runs import parse_duration
 
 
 @click.group("evidence")

@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import open_db, parse_number_arg
-from crawler.licence_parser import Licence, NotALicence, parse_licence
-from crawler.licence_store import Saved, licences_json, save_licence
+from crawler.licences.parser import Licence, NotALicence, parse_licence
+from crawler.licences.store import Saved, licences_json, save_licence
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown")
 #: A licence document is a few KB of OCR text; anything this big is not one.

@@ -10,53 +10,37 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 import click
 
 from crawler.cli.common import open_db, parse_number_arg
-from crawler.licence_store import now
-from crawler.page_outcome import CRAWL_VERDICTS
-from crawler.report import (
-    CHANGE_KEYS,
+from crawler.licences.validity import STATUSES
+from crawler.report.html import render
+from crawler.report.queries import (
     FAIL_CONDITIONS,
-    ROW_KEYS,
     ROW_VERDICTS,
     NoRun,
     changes,
     failing,
     filter_rows,
-    flags,
     get_run,
     history,
-    is_noncompliant,
     previous_run,
-    report_csv,
     report_json,
     report_rows,
-    terminal_text,
 )
-from crawler.report_html import render
-from crawler.validity import STATUSES
-from crawler.webhook import WebhookError, check_url, post_json
+from crawler.report.text import report_csv, report_table
+from crawler.report.webhook import WebhookError, check_url, post_json
+from crawler.store.database import now
 
 FORMATS = ("table", "csv", "json", "html")
 EXIT_OK, EXIT_MATCHED, EXIT_USAGE = 0, 1, 2
 SQLITE_MAX_INTEGER = 2**63 - 1  # a larger --run cannot even be looked up
 HISTORY_RUNS = 30  # runs in the HTML report's per-domain strip
-SECTION_TITLES = {
-    "newly_noncompliant": "Newly non-compliant",
-    "newly_compliant": "Newly compliant",
-    "changed": "Other changes",
-}
-_STATUS_COLOURS = {"valid": "green", "renewal_due": "yellow", "expired": "red"}
-_SPACE = re.compile(r"\s+")
 
 
 def _names(allowed: Sequence[str]) -> Callable[[click.Context, click.Parameter, Any], tuple]:
@@ -81,105 +65,6 @@ def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) 
     if not os.path.isdir(os.path.dirname(value) or "."):
         raise click.BadParameter(f"{value!r}: folder does not exist")
     return value
-
-
-# --- the terminal table -----------------------------------------------------------------
-
-
-def _cells(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns (with …) and padded to exactly ``width``."""
-    if _cells(text) > width:
-        while text and _cells(text) > width - 1:
-            text = text[:-1]
-        text += "…"
-    return text + " " * (width - _cells(text))
-
-
-def _verdict_colour(verdict: str | None) -> str:
-    if verdict == "compliant":
-        return "green"
-    if verdict in CRAWL_VERDICTS:
-        return "yellow"  # no page to judge
-    return "red" if is_noncompliant(verdict) else "bright_black"  # not checked, no domain…
-
-
-def _detail(row: dict[str, Any]) -> str:
-    names = flags(row)
-    parts = [f"[{' '.join(names)}]"] if names else []
-    if row["error"]:
-        parts.append(row["error"])
-    elif row["offsite_redirect"]:
-        parts.append(f"→ {row['final_url']}")
-    if row["evidence_snippet"]:
-        parts.append(row["evidence_snippet"])
-    return _SPACE.sub(" ", terminal_text("  ".join(parts)))
-
-
-def _table(data: dict[str, Any], width: int) -> str:
-    run, rows, with_changes = data["run"], data["rows"], data["changes"]
-    started = run["started_at"][:16].replace("T", " ")
-    heading = f"Run {run['id']} ({run['status']}), started {started} UTC"
-    if run["chain"][1:]:
-        heading += f", continuing run(s) {', '.join(map(str, run['chain'][1:]))}"
-    if with_changes:
-        previous = data["previous_run"]
-        heading += f": changes since run {previous['id']}" if previous else ": no earlier run"
-    lines = [click.style(heading, bold=True)]
-    if not rows:
-        lines.append("No changes." if with_changes else "No rows.")
-        return "\n".join(lines)
-
-    def verdict_text(row: dict[str, Any]) -> str:
-        now = row["verdict"] or "removed"
-        return f"{row['previous_verdict'] or '—'} → {now}" if with_changes else now
-
-    host_w = min(34, max(_cells(r["host"] or "—") for r in rows))
-    verdict_w = max(_cells(verdict_text(r)) for r in rows)
-    detail_w = max(10, width - (2 + host_w + 1 + verdict_w + 1 + 11 + 1))
-
-    def section(part: list[dict[str, Any]]) -> None:
-        for license_no, group in groupby(part, key=lambda r: r["license_no"]):
-            members = list(group)
-            first = members[0]
-            status = first["license_status"]
-            lines.append(
-                f"{click.style(license_no, bold=True)}  {terminal_text(first['company'] or '?')}  "
-                + click.style(status, fg=_STATUS_COLOURS.get(status, "bright_black"))
-                + f" · expires {first['expires_on'] or '?'}"
-            )
-            for row in members:
-                checked = (row["checked_at"] or "")[5:16].replace("T", " ")
-                lines.append(
-                    f"  {_fit(row['host'] or '—', host_w)} "
-                    + click.style(
-                        _fit(verdict_text(row), verdict_w), fg=_verdict_colour(row["verdict"])
-                    )
-                    + f" {_fit(checked, 11)} {_fit(_detail(row), detail_w).rstrip()}"
-                )
-
-    if with_changes:
-        for kind, part in groupby(rows, key=lambda r: r["change"]):
-            part = list(part)
-            lines.append(click.style(f"{SECTION_TITLES[kind]} ({len(part)})", underline=True))
-            section(part)
-    else:
-        section(rows)
-    lines.append(
-        " · ".join(
-            click.style(f"{v} {n}", fg=_verdict_colour(None if v == "removed" else v))
-            for v, n in data["summary"].items()
-        )
-    )
-    return "\n".join(lines)
-
-
-def _csv(data: dict[str, Any]) -> str:
-    return report_csv(data["rows"], ROW_KEYS + (CHANGE_KEYS if data["changes"] else ()))
 
 
 # --- the command ------------------------------------------------------------------------
@@ -296,9 +181,9 @@ def report(
     elif fmt == "json":
         text = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "csv":
-        text = _csv(data)
+        text = report_csv(data)
     else:
-        text = _table(data, shutil.get_terminal_size((100, 24)).columns)
+        text = report_table(data, shutil.get_terminal_size((100, 24)).columns)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as stream:

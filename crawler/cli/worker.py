@@ -9,7 +9,7 @@ from crawler.cli.common import check_workers_option
 from crawler.cli.crawl import crawl_settings
 from crawler.cli.url_options import secret_url, url_options
 from crawler.distributed import DEFAULT_PREFIX, RedisUnavailable, connect
-from crawler.rendering import RENDER_MODES
+from crawler.render.rendering import RENDER_MODES
 
 
 @click.command("worker")

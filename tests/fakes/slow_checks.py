@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from crawler.page_outcome import Outcome, assess_page
+from crawler.check.outcome import Outcome, assess_page
 
 
 def burn_on_marker(**facts: Any) -> Outcome:

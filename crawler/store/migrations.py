@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from crawler.validity import STATUS_SQL
+from crawler.licences.validity import STATUS_SQL
 
 migrations = Migrations("icpwatch")
 

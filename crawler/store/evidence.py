@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler.crawl_run import parse_duration
+from crawler.store.runs import parse_duration
 
 
 @dataclass(frozen=True)

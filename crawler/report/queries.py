@@ -9,19 +9,17 @@ top of this.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from crawler.footer_check import Verdict
-from crawler.page_outcome import CRAWL_VERDICTS
-from crawler.validity import STATUS_SQL, STATUSES
+from crawler.check.finding import Verdict
+from crawler.check.outcome import CRAWL_VERDICTS
+from crawler.licences.validity import STATUS_SQL, STATUSES
 
 #: What a check can conclude: the footer check's verdicts, then the crawl's own.
 VERDICTS: tuple[str, ...] = (*(v.value for v in Verdict), *CRAWL_VERDICTS)
@@ -61,52 +59,6 @@ ROW_KEYS = (
 CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
 _CHECK_KEYS = ROW_KEYS[ROW_KEYS.index("verdict") :]
 _BOOLEANS = ("domain_active", "near_miss", "offsite_redirect")  # 0/1 in SQLite
-
-
-#: What makes a spreadsheet read a CSV cell as a formula (OWASP's CSV-injection list: ``=``,
-#: ``+``, ``-``, ``@``, tab, CR), and the full-width ``＝＋－＠`` that a CJK input method may turn
-#: into them: report text comes from the crawled pages and licence scans.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-#: C0, DEL and C1 controls (ESC starts colour, title and OSC 8 link sequences; U+009B is a
-#: one-character CSI) become spaces; bidi embeddings, overrides, isolates and marks go.
-_TERMINAL_UNSAFE = {
-    **{c: " " for c in (*range(0x20), *range(0x7F, 0xA0))},
-    **dict.fromkeys((0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))),
-}
-
-
-def csv_cell(value: Any) -> Any:
-    """A report value as a CSV cell that a spreadsheet shows as text, never runs as a formula:
-    text starting with a FORMULA_STARTS character gets a leading ``'``; numbers stay numbers
-    and booleans become 0/1."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def report_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> str:
-    """The ``--format csv`` text: a header of ``keys``, one line per row, each cell through
-    :func:`csv_cell`. Python 3.11's writer quotes a cell only for the line terminator's own
-    characters, so a lone CR in page text would split a record: each record is written with
-    ``\\r\\n`` (quoting CR and LF alike) and ends with ``\\n``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    lines = []
-    for values in (keys, *([csv_cell(row.get(k)) for k in keys] for row in rows)):
-        out.seek(0)
-        out.truncate()
-        writer.writerow(values)
-        lines.append(out.getvalue().removesuffix("\r\n"))
-    return "\n".join(lines)
-
-
-def terminal_text(text: str) -> str:
-    """Page-derived ``text`` safe to print on a terminal: a crawled page must not be able to
-    send escape sequences (colours, window titles, hyperlinks, a cleared screen) or reorder
-    what is shown with bidi controls."""
-    return text.translate(_TERMINAL_UNSAFE)
 
 
 def pass_sql(base: str) -> str:

@@ -22,8 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlite_utils import Database
 
 from crawler import __version__
-from crawler.database import open_database
-from crawler.licence_store import now
+from crawler.store.database import now, open_database
 
 RUN_STATUSES = ("running", "finished", "incomplete", "interrupted", "failed")
 #: A run the next crawl continues: it skips what these already checked.

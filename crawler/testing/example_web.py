@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 JING = "京B2-20990001"  # 北京示例网络科技有限公司, examples/licenses/demo-jing-b2-20990001.txt
 HU = "沪B2-20170001"  # 上海示例信息技术有限公司, examples/licenses/demo-hu-b2-20170001.txt
 
-#: The crawler's verdicts: the footer check's, then the crawl-level ones (crawler.page_outcome).
+#: The crawler's verdicts: the footer check's, then the crawl-level ones (crawler.check.outcome).
 VERDICTS = ("compliant", "displayed_elsewhere", "hidden", "wrong_number", "label_only", "missing",
             "needs_render", "unreachable", "http_error", "blocked", "not_html")  # fmt: skip
 
@@ -669,7 +669,8 @@ async def _serve_until_signalled(web: ExampleWeb) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.example_web", description="Serve the example web as an HTTP proxy."
+        prog="python -m crawler.testing.example_web",
+        description="Serve the example web as an HTTP proxy.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

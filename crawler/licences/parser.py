@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from crawler.domains import InvalidDomain, normalise_host, split_domains
-from crawler.licence_numbers import PROVINCES, find_numbers, normalise
+from crawler.licences.domains import InvalidDomain, normalise_host, split_domains
+from crawler.licences.numbers import PROVINCES, find_numbers, normalise
 
 
 class NotALicence(ValueError):

@@ -20,8 +20,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_meta_refresh
 
-from crawler.addresses import FETCHED_SCHEMES, unsupported_redirect
-from crawler.download_guard import UnsupportedRedirect
+from crawler.fetch.addresses import FETCHED_SCHEMES, unsupported_redirect
+from crawler.fetch.download_guard import UnsupportedRedirect
 
 #: Scrapy scans 4,096 characters, and no character takes more than 4 bytes.
 HEAD_BYTES = 4096 * 4

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from crawler.page_outcome import Outcome, assess_page, check_error, error_line
+from crawler.check.outcome import Outcome, assess_page, check_error, error_line
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class CheckPool:
         loop = asyncio.get_running_loop()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         name = f"{self.check.__module__}:{self.check.__qualname__}"
-        code = f"from crawler.check_pool import serve; serve({os.getpid()}, {name!r})"
+        code = f"from crawler.check.pool import serve; serve({os.getpid()}, {name!r})"
         try:
             _, worker = await loop.subprocess_exec(
                 lambda: _Worker(self._replace), sys.executable, "-c", code, stderr=None, env=env

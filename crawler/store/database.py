@@ -12,12 +12,19 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlite_utils import Database
 
-from crawler.migrations import known_migrations, migrate, migrations
+from crawler.store.migrations import known_migrations, migrate, migrations
+
+
+def now() -> str:
+    """The project's clock: every stored timestamp is UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
 
 #: How long a command waits for another writer before giving up (``ICPWATCH_BUSY_TIMEOUT``,
 #: seconds): icpwatch's own write transactions last milliseconds.

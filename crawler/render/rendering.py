@@ -1,27 +1,28 @@
-"""Rendering homepages in headless Chromium (Playwright, see crawler/browser.py): when to
+"""Rendering homepages in headless Chromium (Playwright, see crawler/render/browser.py): when to
 render, the browser's arguments, the visibility measurements, and the screenshot evidence.
 
-The verdict rules stay pure (crawler/rendered_check.py); this module is the browser glue.
+The verdict rules stay pure (crawler/check/rendered.py); this module is the browser glue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.addresses import literal_refusal
-from crawler.footer_check import Finding, Verdict, check_page
-from crawler.rendered_check import (
+from crawler.check.decide import check_page
+from crawler.check.finding import Finding, Verdict
+from crawler.check.outcome import Screenshot
+from crawler.check.rendered import (
     MIN_CONTRAST,
     MIN_FONT_PX,
     ElementFacts,
     apply_browser,
     evidence_key,
 )
+from crawler.fetch.addresses import literal_refusal
 
 RENDER_MODES = ("auto", "never", "always")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -176,14 +177,6 @@ VISIBILITY_JS = """
   return {facts: out, height, width: doc.scrollWidth};
 }
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Screenshot:
-    path: str
-    size: int
-    sha256: str
-    box: tuple[float, float, float, float]  # the page region shot: x, y, width, height
 
 
 async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from crawler.addresses import SHOWN_URL, literal_refusal
-from crawler.footer_check import BODY, FOOTER, Finding, NumberEvidence, Verdict
-from crawler.page_outcome import Outcome, host_of, is_offsite
+from crawler.check.finding import BODY, FOOTER, Finding, NumberEvidence, Verdict
+from crawler.check.outcome import Outcome, host_of, is_offsite
+from crawler.fetch.addresses import SHOWN_URL, literal_refusal
 
 #: Text smaller than this is not "displayed" (px, computed font size).
 MIN_FONT_PX = 9.0
@@ -23,7 +23,7 @@ MIN_CONTRAST = 1.5
 
 @dataclass(frozen=True, slots=True)
 class ElementFacts:
-    """What the browser measured for one evidence element (see crawler/rendering.py)."""
+    """What the browser measured for one evidence element (see crawler/render/rendering.py)."""
 
     found: bool
     visible: bool = False

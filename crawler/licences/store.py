@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from crawler.database import transaction
-from crawler.domains import Host
-from crawler.licence_parser import Licence
-from crawler.validity import licence_status
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+from crawler.licences.domains import Host
+from crawler.licences.parser import Licence
+from crawler.licences.validity import licence_status
+from crawler.store.database import now, transaction
 
 
 def _licence_row(licence: Licence) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crawler.rendering import (
+from crawler.render.rendering import (
     CHROMIUM_ARGS,
     DEFAULT_CHROMIUM,
     LIGHT_ARGS,

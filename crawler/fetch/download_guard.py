@@ -28,7 +28,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 from w3lib.url import safe_url_string
 
-from crawler.addresses import Refusal, literal_refusal, resolved_refusal, unsupported_redirect
+from crawler.fetch.addresses import Refusal, literal_refusal, resolved_refusal, unsupported_redirect
 
 #: Statuses Scrapy's RedirectMiddleware follows.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

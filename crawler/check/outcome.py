@@ -10,15 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.addresses import unsupported_redirect
-from crawler.footer_check import Finding, check_page
-from crawler.proxy_tunnels import SKIPPED
-
-if TYPE_CHECKING:  # the footer-check worker imports this module, and needs no Playwright
-    from crawler.rendering import Screenshot
+from crawler.check.decide import check_page
+from crawler.check.finding import Finding
+from crawler.fetch.addresses import unsupported_redirect
+from crawler.fetch.proxy_tunnels import SKIPPED
 
 CRAWL_VERDICTS = ("unreachable", "http_error", "blocked", "not_html", "check_error")
 
@@ -62,6 +59,16 @@ _HTML_SNIFF = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|script)",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    """The PNG evidence of a rendered page, as stored beside its check."""
+
+    path: str
+    size: int
+    sha256: str
+    box: tuple[float, float, float, float]  # the page region shot: x, y, width, height
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +214,7 @@ _BY_MESSAGE = (
 )
 
 
-#: The download guard's refusals start so (crawler/addresses.py, ``Refusal.describe``).
+#: The download guard's refusals start so (crawler/fetch/addresses.py, ``Refusal.describe``).
 _PRIVATE_STEPS = ("redirect to ", "meta refresh to ")
 PRIVATE_REFUSED = "blocked: "
 #: Scrapy's own words when a redirect leads to ``javascript:`` (a Request cannot be built).

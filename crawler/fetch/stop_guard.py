@@ -6,7 +6,7 @@ harder. Here the first signal starts Scrapy's graceful stop and gives it ``ICPWA
 seconds; when they run out, or at a second signal, receivers of :data:`crawl_abandoned` (the
 SQLite pipeline: store what it holds, mark the run ``interrupted``) have their say, one line
 goes to stderr and the process exits 1. The next crawl resumes the run. Check workers die with
-the process (crawler.check_pool).
+the process (crawler.check.pool).
 """
 
 from __future__ import annotations

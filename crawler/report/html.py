@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import __version__
-from crawler.report import CHANGE_KINDS, History, flags
+from crawler.report.queries import CHANGE_KINDS, History, flags
 
 #: Background colour per verdict: green for compliant, reds for a page that fails the rule,
 #: oranges for no page to judge, greys for rows without a check.

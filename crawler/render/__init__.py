@@ -1,0 +1,2 @@
+"""Headless Chromium for pages a browser can judge differently: the pooled browser and what the
+crawl does with a rendered page."""

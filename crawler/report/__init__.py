@@ -1,0 +1,1 @@
+"""What users read after a run: report rows and changes, text/CSV, HTML and the webhook."""

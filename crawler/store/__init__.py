@@ -1,0 +1,1 @@
+"""SQLite: the connection and its refusals, the migrations, crawl runs and evidence files."""
