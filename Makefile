@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-output
 
-.PHONY: test demo lint bench clean
+.PHONY: test test-fast demo lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Everything: unit, cli and e2e (real Chromium, Redis, Scrapyd where installed). What CI runs.
 test: lint
 	$(BIN)/python -m pytest
+
+# Unit and CLI tests without services or subprocess crawls: under a minute.
+test-fast: lint
+	$(BIN)/python -m pytest tests/unit tests/cli -m "not e2e and not chromium and not redis and not scrapyd"
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py --db $(DEMO)/icpwatch.db

@@ -22,7 +22,7 @@ from crawler.check.scan import RawPage, scan_page
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.test_hostile_check import HOSTILE  # noqa: E402  (the ~1 MB pathological pages)
+from tests.unit.test_hostile_check import HOSTILE  # noqa: E402  (the ~1 MB pathological pages)
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 #: The spider always knows the licensee; a name that is on no corpus page costs a full scan.

@@ -72,6 +72,9 @@ CONCURRENT_ITEMS = 1
 HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages reach the spider: they are findings too
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control runs Python code sent to a local HTTP port (token in a job file):
+# an unattended crawl of untrusted sites needs no code-execution endpoint.
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -32,7 +32,10 @@ def main() -> int:
         return 1
     with ExampleWeb() as web:
         print(f"example web (proxy) listening on {web.proxy_url}", flush=True)
-        code = icpwatch(args.db, "crawl", "--proxy", web.proxy_url, "--timeout", "5")
+        log = args.db.parent / "icpwatch-crawl.log"  # the summary here, Scrapy's log there
+        code = icpwatch(
+            args.db, "crawl", "--proxy", web.proxy_url, "--timeout", "5", "--log-file", str(log)
+        )
     print(
         f"""
 Done. The results are in {args.db}. Try:

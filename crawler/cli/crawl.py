@@ -6,9 +6,10 @@ holds the database.
 
 from __future__ import annotations
 
+import logging
 import sys
-import time
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
@@ -17,6 +18,7 @@ from scrapy.settings import Settings
 
 from crawler.check.outcome import error_line
 from crawler.cli.common import check_workers_option, open_db, parse_number_arg
+from crawler.cli.crawl_log import KEEP, LOG_NAME, WarningTally, log_file_beside, rotate
 from crawler.cli.url_options import secret_url, url_options
 from crawler.distributed import (
     DEFAULT_LEASE_SECONDS,
@@ -24,7 +26,7 @@ from crawler.distributed import (
     RedisUnavailable,
     coordinate,
 )
-from crawler.fetch.progress import progress_line
+from crawler.fetch.progress import ProgressDisplay
 from crawler.licences.domains import InvalidDomain, normalise_host
 from crawler.render.rendering import RENDER_MODES
 from crawler.store.runs import (
@@ -98,7 +100,7 @@ def crawl_settings(
             "ROBOTSTXT_OBEY": obey_robots,
             "DOWNLOAD_TIMEOUT": timeout,
             "ICPWATCH_RENDER_TIMEOUT": timeout,
-            "LOG_LEVEL": log_level or ("WARNING" if sys.stderr.isatty() else "INFO"),
+            "LOG_LEVEL": log_level or "INFO",
             **extra,
         },
         priority="cmdline",
@@ -120,43 +122,26 @@ def _coordinate(
 ) -> None:
     """``crawl --redis``: this process queues and stores; `icpwatch worker`s crawl."""
     run = _open_run(ctx, db_path, options)
-    started = time.monotonic()
-    tty = sys.stderr.isatty()
+    display = ProgressDisplay(sys.stderr, 10.0, emit=lambda line: click.echo(line, err=True))
+    counts: Counter[str] = Counter()
 
-    def progress(counts: dict[str, int]) -> None:
-        line = progress_line(
-            sum(counts.values()), len(run.targets), time.monotonic() - started, Counter(counts)
-        )
-        click.echo(f"\r\x1b[K{line}" if tty else line, err=True, nl=not tty)
+    def progress(now: dict[str, int]) -> None:
+        counts.clear()
+        counts.update(now)
+        display.show(counts.total(), len(run.targets), counts)
 
     try:
-        status = coordinate(
-            run,
-            url,
-            prefix=prefix,
-            lease_seconds=lease,
-            on_progress=_every(2.0 if tty else 10.0, progress),
-        )
+        coordinate(run, url, prefix=prefix, lease_seconds=lease, on_progress=progress)
     except RedisUnavailable as exc:
         click.echo(
-            f"\nerror: {exc} (run {run.run_id} interrupted; the next crawl resumes it)", err=True
+            f"error: {exc} (run {run.run_id} interrupted; the next crawl resumes it)", err=True
         )
         ctx.exit(EXIT_FAILED)
+    finally:
+        display.close(counts.total(), len(run.targets), counts)
     status, summary = _summary(db_path, run.run_id)
-    click.echo(("\n" if tty else "") + summary)
+    click.echo(summary)
     ctx.exit(EXIT_FINISHED if status == "finished" else EXIT_FAILED)
-
-
-def _every(seconds: float, action):
-    """Call ``action`` at most once per ``seconds``."""
-    last = [0.0]
-
-    def throttled(*args: object) -> None:
-        if time.monotonic() - last[0] >= seconds:
-            last[0] = time.monotonic()
-            action(*args)
-
-    return throttled
 
 
 @click.command("crawl")
@@ -239,7 +224,13 @@ def _every(seconds: float, action):
 @click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-    help="Scrapy log level (default: WARNING on a terminal, INFO otherwise).",
+    help="Scrapy log level (default INFO).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help=f"Scrapy's log (default: on a terminal {LOG_NAME} next to the database, the last "
+    f"{KEEP} kept; otherwise stderr).",
 )
 @url_options(
     "redis",
@@ -275,6 +266,7 @@ def crawl(
     chromium: str | None,
     check_workers: str,
     log_level: str | None,
+    log_file: str | None,
     redis_url: str | None,
     redis_file: str | None,
     prefix: str,
@@ -305,6 +297,7 @@ def crawl(
         timeout=timeout,
         log_level=log_level,
         ICPWATCH_DB=db_path,
+        **_log_to(log_file, db_path),
         ICPWATCH_ALLOW_PRIVATE=allow_private,
         ICPWATCH_RENDER_CONCURRENCY=render_concurrency,
         ICPWATCH_CHECK_WORKERS=check_workers,
@@ -327,6 +320,8 @@ def crawl(
         crawl_run=run,
     )
     deferred.addErrback(lambda failure: errors.append(failure.value))
+    tally = WarningTally()
+    logging.getLogger().addHandler(tally)
     process.start()
 
     if run.status == "running":  # Scrapy failed before the pipeline could close the run
@@ -335,4 +330,16 @@ def crawl(
         click.echo(f"error: {error_line(errors[0])}", err=True)
     status, summary = _summary(db_path, run.run_id)
     click.echo(summary)
+    if settings.get("LOG_FILE") and (warned := tally.summary(Path(settings["LOG_FILE"]))):
+        click.echo(warned, err=True)
     ctx.exit(EXIT_FINISHED if status == "finished" else EXIT_FAILED)
+
+
+def _log_to(log_file: str | None, db_path: str) -> dict[str, object]:
+    """Scrapy's log settings: a named file, or one beside the database when a person watches
+    the terminal (Scrapy's lines would bury the progress bar), else stderr as before."""
+    if log_file is None and not sys.stderr.isatty():
+        return {}
+    path = Path(log_file) if log_file else log_file_beside(db_path)
+    rotate(path)
+    return {"LOG_FILE": str(path)}  # appended to: rotate() starts each crawl on a new file

@@ -1,0 +1,2 @@
+"""Commands and callbacks: click commands through CliRunner, spider callbacks on hand-built
+responses."""
