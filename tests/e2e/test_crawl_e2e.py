@@ -173,24 +173,34 @@ def test_rerun_with_due_checks_nothing_new(matrix: Path, web) -> None:
 SLOW_SITES = 120
 
 
-@pytest.fixture
-def slow_web(tmp_path: Path):
+def bench_web(tmp_path: Path, sites: int, **options: float) -> ExampleWeb:
+    """An example web whose ``sites`` bench hosts all serve one compliant page."""
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "a.html").write_text(
         "<html><body><p>x</p><footer>京B2-20252223</footer></body></html>", encoding="utf-8"
     )
-    with ExampleWeb(bench_pages=pages, bench_sites=SLOW_SITES, delay_ms=400) as server:
+    return ExampleWeb(bench_pages=pages, bench_sites=sites, **options)
+
+
+def licensed(db: Path, hosts: list[str]) -> Path:
+    """``db`` with one licence listing ``hosts``."""
+    (db.parent / "licence.txt").write_text(
+        doc(sites=f"网站名称：基准\n网站域名：{'、'.join(hosts)}")
+    )
+    assert icpwatch(db, "licenses", "load", str(db.parent / "licence.txt")).returncode == 0
+    return db
+
+
+@pytest.fixture
+def slow_web(tmp_path: Path):
+    with bench_web(tmp_path, SLOW_SITES, delay_ms=400) as server:
         yield server
 
 
 @pytest.fixture
 def slow_db(tmp_path: Path) -> Path:
-    db = tmp_path / "slow.db"
-    hosts = "、".join(bench_host(i) for i in range(1, SLOW_SITES + 1))
-    (tmp_path / "bench.txt").write_text(doc(sites=f"网站名称：基准\n网站域名：{hosts}"))
-    assert icpwatch(db, "licenses", "load", str(tmp_path / "bench.txt")).returncode == 0
-    return db
+    return licensed(tmp_path / "slow.db", [bench_host(i) for i in range(1, SLOW_SITES + 1)])
 
 
 def _wait_for_rows(db: Path, at_least: int, proc: subprocess.Popen) -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from crawler.render.rendering import DEFAULT_CHROMIUM
 from crawler.testing.example_web import ExampleWeb, bench_host
-from tests.e2e.test_crawl_e2e import _children, icpwatch, query, spawn
-from tests.unit.test_licence_parser import doc
+from tests.e2e.test_crawl_e2e import _children, bench_web, icpwatch, licensed, query, spawn
 
 SITES = 12
 STALLING = ("stall.icpwatch-demo.cn", "drip.icpwatch-demo.cn")
@@ -23,22 +22,15 @@ STOP_WITHIN = 10  # seconds, as cron and Scrapyd's cancel expect
 
 @pytest.fixture
 def web(tmp_path: Path):
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    (pages / "a.html").write_text(
-        "<html><body><p>x</p><footer>京B2-20252223</footer></body></html>", encoding="utf-8"
-    )
-    with ExampleWeb(bench_pages=pages, bench_sites=SITES, drip_seconds=300) as server:
+    with bench_web(tmp_path, SITES, drip_seconds=300) as server:
         yield server
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    db = tmp_path / "stop.db"
-    hosts = "、".join([*STALLING, *(bench_host(i) for i in range(1, SITES + 1))])
-    (tmp_path / "lic.txt").write_text(doc(sites=f"网站名称：停\n网站域名：{hosts}"))
-    assert icpwatch(db, "licenses", "load", str(tmp_path / "lic.txt")).returncode == 0
-    return db
+    return licensed(
+        tmp_path / "stop.db", [*STALLING, *(bench_host(i) for i in range(1, SITES + 1))]
+    )
 
 
 def _crawl(web: ExampleWeb, db: Path) -> subprocess.Popen:
@@ -136,10 +128,9 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.chromium
 @pytest.mark.skipif(not Path(DEFAULT_CHROMIUM).exists(), reason=f"no {DEFAULT_CHROMIUM}")
 def test_sigkill_leaves_no_worker_or_browser_behind(web, tmp_path: Path) -> None:
-    db = tmp_path / "render.db"
-    hosts = "、".join(["never-loads.icpwatch-demo.cn", "late-footer.icpwatch-demo.cn"])
-    (tmp_path / "lic.txt").write_text(doc(sites=f"网站名称：浏览器\n网站域名：{hosts}"))
-    assert icpwatch(db, "licenses", "load", str(tmp_path / "lic.txt")).returncode == 0
+    db = licensed(
+        tmp_path / "render.db", ["never-loads.icpwatch-demo.cn", "late-footer.icpwatch-demo.cn"]
+    )
     args = ("--proxy", web.proxy_url, "--timeout", "60", "--ignore-robots", "--render", "always")
     crawl = spawn(db, "crawl", *args)
     deadline = time.monotonic() + 60
