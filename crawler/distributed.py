@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from crawler.check.outcome import Outcome, is_offsite
+from crawler.check.rules import Expected
 from crawler.items import CheckItem, check_item
 from crawler.store.runs import CrawlRun, Target, redact_url
 
@@ -69,6 +70,7 @@ def encode_target(target: Target, token: str) -> str:
     one of its targets would carry them all through Redis."""
     data = asdict(target)
     del data["licensed_hosts"]
+    data["rules_off"] = sorted(target.rules_off)
     return json.dumps({"run": token, "target": data}, ensure_ascii=False)
 
 
@@ -84,6 +86,8 @@ def decode_target(message: bytes | str) -> tuple[str, Target]:
             t["host"],
             t["company"],
             frozenset({t["host"]}),
+            Expected(**t["expected"]) if t.get("expected") else None,
+            frozenset(t.get("rules_off") or ()),
         )
         return str(data["run"]), target
     except (ValueError, KeyError, TypeError) as exc:

@@ -44,6 +44,7 @@ class CheckItem:
     screenshot_path: str | None = None
     screenshot_size: int | None = None
     screenshot_sha256: str | None = None
+    rules: str = "[]"  # JSON list of the rule records (code, status, message, evidence)
 
     def row(self) -> dict[str, Any]:
         """The ``checks`` row: every field is a flat value, so no deep copy (``asdict``)."""
@@ -102,4 +103,5 @@ def check_item(
         screenshot_path=shot.path if shot else None,
         screenshot_size=shot.size if shot else None,
         screenshot_sha256=shot.sha256 if shot else None,
+        rules=_json(finding.get("rules", [])),
     )

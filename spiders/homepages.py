@@ -200,6 +200,8 @@ class HomepagesSpider(scrapy.Spider):
             # response.encoding would decode the whole body here to guess one.
             encoding=http_content_type_encoding(content_type),
             offsite_redirect=is_offsite(response.url, target.licensed_hosts),
+            expected_filing=target.expected,
+            rules_off=tuple(sorted(target.rules_off)),
         )
         if self.browser and wants_render(self.render, outcome.finding, response.body):
             outcome = await self._rendered(response.url, target, outcome)

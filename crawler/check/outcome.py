@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding
+from crawler.check.rules import Expected
 from crawler.fetch.addresses import unsupported_redirect
 from crawler.fetch.proxy_tunnels import SKIPPED
 
@@ -125,10 +127,14 @@ def assess_page(
     body: bytes,
     encoding: str | None,
     offsite_redirect: bool,
+    expected_filing: Expected | None = None,
+    rules_off: Iterable[str] = (),
 ) -> Outcome:
     """A page was fetched: classify it, and run the footer check when there is a page to judge.
     ``offsite_redirect`` comes from ``is_offsite``: a licence may list thousands of hosts, too
-    many to ship to a check worker with every page."""
+    many to ship to a check worker with every page. ``expected_filing`` (the host's imported
+    filings) and ``rules_off`` (the licence's switched-off codes) go to the rules; only what is
+    known is passed, so the check's defaults stand for the rest."""
     facts = _fetched(url, status, body, offsite_redirect)
     if (status < 400 or status in (401, 403, 429, 503)) and is_challenge(status, body):
         return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
@@ -138,8 +144,15 @@ def assess_page(
         return Outcome("not_html", "empty body", **facts)
     if not is_html(content_type, body):
         return Outcome("not_html", f"content type {content_type or 'unknown'}", **facts)
+    rule_args: dict[str, object] = {}
+    if expected_filing is not None:
+        rule_args["expected_filing"] = expected_filing
+    if rules_off:
+        rule_args["rules_off"] = tuple(rules_off)
     try:
-        finding = check_page(body, expected, company=company, encoding=encoding, url=url)
+        finding = check_page(
+            body, expected, company=company, encoding=encoding, url=url, **rule_args
+        )
     except Exception as exc:  # a page that breaks the check still costs its domain one row
         return Outcome("check_error", error_line(exc), **facts)
     return Outcome(finding.verdict, None, finding, **facts)

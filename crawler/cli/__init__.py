@@ -31,8 +31,10 @@ from crawler.cli.check_html import check_html  # noqa: E402
 from crawler.cli.crawl import crawl  # noqa: E402
 from crawler.cli.domains import domains  # noqa: E402
 from crawler.cli.evidence import evidence  # noqa: E402
+from crawler.cli.filings import filings  # noqa: E402
 from crawler.cli.licenses import licenses  # noqa: E402
 from crawler.cli.report import report  # noqa: E402
+from crawler.cli.rules import rules  # noqa: E402
 from crawler.cli.serve import serve  # noqa: E402
 from crawler.cli.worker import worker  # noqa: E402
 
@@ -42,6 +44,8 @@ main.add_command(domains)
 main.add_command(check_html)
 main.add_command(crawl)
 main.add_command(evidence)
+main.add_command(filings)
+main.add_command(rules)
 main.add_command(report)
 main.add_command(serve)
 main.add_command(worker)

@@ -21,14 +21,15 @@ from crawler.cli.common import open_db, parse_number_arg
 from crawler.licences.validity import STATUSES
 from crawler.report.html import render
 from crawler.report.queries import (
-    FAIL_CONDITIONS,
     ROW_VERDICTS,
     NoRun,
     changes,
+    condition_names,
     failing,
     filter_rows,
     get_run,
     history,
+    is_rule_condition,
     previous_run,
     report_json,
     report_rows,
@@ -36,6 +37,7 @@ from crawler.report.queries import (
 from crawler.report.text import report_csv, report_table
 from crawler.report.webhook import WebhookError, check_url, post_json
 from crawler.store.database import now
+from crawler.store.filings import known_rule_codes
 
 FORMATS = ("table", "csv", "json", "html")
 EXIT_OK, EXIT_MATCHED, EXIT_USAGE = 0, 1, 2
@@ -43,15 +45,25 @@ SQLITE_MAX_INTEGER = 2**63 - 1  # a larger --run cannot even be looked up
 HISTORY_RUNS = 30  # runs in the HTML report's per-domain strip
 
 
-def _names(allowed: Sequence[str]) -> Callable[[click.Context, click.Parameter, Any], tuple]:
-    """A callback for repeatable options that also take comma lists (``--fail-on a,b``)."""
+def _names(
+    allowed: Sequence[str] | Callable[[], Sequence[str]],
+    rules: bool = False,
+) -> Callable[[click.Context, click.Parameter, Any], tuple]:
+    """A callback for repeatable options that also take comma lists (``--fail-on a,b``).
+    ``rules``: a rule code or a pattern of codes (``ICP*``, any case) is a name too."""
 
     def parse(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple:
         names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+        known = allowed() if callable(allowed) else allowed
+        result = []
         for name in names:
-            if name not in allowed:
-                raise click.BadParameter(f"{name!r}: expected one of {', '.join(allowed)}")
-        return names
+            if name in known:
+                result.append(name)
+            elif rules and is_rule_condition(name):
+                result.append(name.upper())
+            else:
+                raise click.BadParameter(f"{name!r}: expected one of {', '.join(known)}")
+        return tuple(result)
 
     return parse
 
@@ -127,9 +139,19 @@ def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) 
     "fail_on",
     multiple=True,
     metavar="CONDITION",
-    callback=_names(FAIL_CONDITIONS),
-    help="Exit 1 when a shown row matches: noncompliant, a verdict, or a licence status "
-    "(repeatable or comma-separated).",
+    callback=_names(condition_names, rules=True),
+    help="Exit 1 when a shown row matches: noncompliant, a verdict, a licence status, or a "
+    "rule code its check failed (ICP002, or a pattern such as ICP*; repeatable or "
+    "comma-separated).",
+)
+@click.option(
+    "--rules",
+    "rule_patterns",
+    multiple=True,
+    metavar="PATTERN",
+    callback=_names(known_rule_codes, rules=True),
+    help="Only rows whose check failed a rule matching PATTERN (a code, or ICP*; repeatable or "
+    "comma-separated).",
 )
 @click.option(
     "--webhook",
@@ -147,6 +169,7 @@ def report(
     statuses: tuple[str, ...],
     changes_only: bool,
     fail_on: tuple[str, ...],
+    rule_patterns: tuple[str, ...],
     webhook: str | None,
 ) -> None:
     """What the last crawl found, per licence and domain (docs/queries.md)."""
@@ -173,7 +196,7 @@ def report(
     if changes_only:  # each domain against what was known of it at the previous run
         previous = previous_run(db, run)
         rows = changes(rows, report_rows(db, previous, today, known=True) if previous else [])
-    rows = filter_rows(rows, verdicts, numbers, statuses)
+    rows = filter_rows(rows, verdicts, numbers, statuses, rule_patterns)
     data = report_json(run, rows, now(), previous, changes_only)
 
     if fmt == "html":

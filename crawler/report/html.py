@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import __version__
+from crawler.check.rules import STATUSES as RULE_STATUSES
 from crawler.report.queries import CHANGE_KINDS, History, flags
 
 #: Background colour per verdict: green for compliant, reds for a page that fails the rule,
@@ -89,6 +90,12 @@ th.nosort { cursor: default; }
 .error { color: #8d2b0b; }
 .when { white-space: nowrap; color: #555; }
 .empty { color: #555; font-style: italic; }
+.rule { display: inline-block; border-radius: 3px; padding: 0 .3rem; margin: 0 .2rem .1rem 0;
+        font-size: .85em; white-space: nowrap; border: 1px solid #bdbdbd; }
+.rule.r-fail { background: #c62828; border-color: #c62828; color: #fff; }
+.rule.r-pass { color: #2e7d32; }
+.rule.r-unknown { color: #555; border-style: dashed; }
+.rule.r-not_applicable { color: #9e9e9e; text-decoration: line-through; }
 """
     + "".join(f".v-{v} {{ background: {c}; }}\n" for v, c in COLOURS.items())
     + "".join(f".s-{s} {{ background: {c}; }}\n" for s, c in STATUS_COLOURS.items())
@@ -188,6 +195,22 @@ def _flags(row: dict[str, Any]) -> str:
     return "".join(f'<span class="flag">{_e(name)}</span>' for name in flags(row))
 
 
+def _rules(row: dict[str, Any]) -> str:
+    """One chip per rule result: failures first, then in report order; the message on hover."""
+    records = row.get("rules") or []
+    ordered = sorted(records, key=lambda r: r.get("status") != "fail")
+    chips = []
+    for record in ordered:
+        status = str(record.get("status"))
+        css = f"r-{status}" if status in RULE_STATUSES else "r-unknown"
+        title = f"{record.get('code')} {status}: {record.get('message') or ''}"
+        chips.append(
+            f'<span class="rule {css}" title="{_e(title)}">{_e(record.get("code"))}</span>'
+        )
+    failed = sum(r.get("status") == "fail" for r in records)
+    return f'<td data-sort="{failed}">{"".join(chips)}</td>'
+
+
 def _strip(history: History, domain_id: int | None) -> str:
     if domain_id is None:
         return ""
@@ -249,6 +272,7 @@ def _row(row: dict[str, Any], history: History, changes: bool) -> str:
         f'<td class="nowrap">{_e(row["host"] or "—")}</td>',
         f"<td>{_tag(row['verdict'])}</td>",
         f"<td>{_flags(row)}</td>",
+        _rules(row),
         f"<td>{_strip(history, row['domain_id'])}</td>",
         f'<td class="urlcell">{_url(row["final_url"])}</td>',
         f"<td>{evidence}</td>",
@@ -283,7 +307,7 @@ def render(report: dict[str, Any], history: History) -> str:
         for v, n in report["summary"].items()
     )
     headers = ["Change", "Was"] if changes else []
-    headers += ["Licence", "Company", "Status", "Domain", "Verdict", "Flags"]
+    headers += ["Licence", "Company", "Status", "Domain", "Verdict", "Flags", "Rules"]
     head = "".join(f"<th>{h}</th>" for h in headers)
     head += '<th class="nosort" title="oldest run first">History</th>'
     head += "".join(f"<th>{h}</th>" for h in ("Final URL", "Evidence / error", "Checked at"))

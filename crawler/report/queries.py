@@ -9,10 +9,12 @@ top of this.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlite_utils import Database
@@ -20,6 +22,7 @@ from sqlite_utils import Database
 from crawler.check.finding import Verdict
 from crawler.check.outcome import CRAWL_VERDICTS
 from crawler.licences.validity import STATUS_SQL, STATUSES
+from crawler.store.filings import known_rule_codes, matching_codes
 
 #: What a check can conclude: the footer check's verdicts, then the crawl's own.
 VERDICTS: tuple[str, ...] = (*(v.value for v in Verdict), *CRAWL_VERDICTS)
@@ -29,9 +32,11 @@ NOT_CHECKED, NO_DOMAIN = "not_checked", "no_domain"
 ROW_VERDICTS: tuple[str, ...] = (*VERDICTS, NOT_CHECKED, NO_DOMAIN)
 #: ``--changes`` groups, in the order they are listed.
 CHANGE_KINDS = ("newly_noncompliant", "newly_compliant", "changed")
-#: ``--fail-on`` conditions beyond a verdict or licence status name.
+#: ``--fail-on`` conditions beyond a verdict or licence status name; a rule code (``ICP002``)
+#: or a pattern of codes (``ICP*``) is one too: see :func:`is_condition`.
 NONCOMPLIANT = "noncompliant"
 FAIL_CONDITIONS: tuple[str, ...] = (NONCOMPLIANT, *ROW_VERDICTS, *STATUSES)
+RULE_FAIL = "fail"
 
 #: The stable keys of a report row, in order (CSV columns, JSON objects; docs/queries.md).
 ROW_KEYS = (
@@ -54,6 +59,7 @@ ROW_KEYS = (
     "rendered",
     "static_verdict",
     "screenshot_path",
+    "rules",
 )
 #: Extra keys of a ``--changes`` row.
 CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
@@ -84,7 +90,7 @@ SELECT l.license_no, l.company, {_STATUS} AS license_status, l.expires_on,
        d.id AS domain_id, d.host, d.active AS domain_active,
        coalesce(c.verdict, '{NOT_CHECKED}') AS verdict, c.near_miss, c.offsite_redirect,
        c.final_url, c.http_status, c.error, c.evidence_snippet, c.checked_at, c.run_id,
-       c.rendered, c.static_verdict, c.screenshot_path
+       c.rendered, c.static_verdict, c.screenshot_path, c.rules
   FROM domains d JOIN licenses l USING (license_no)
   LEFT JOIN pass_latest pl ON pl.domain_id = d.id
   LEFT JOIN checks c ON c.id = coalesce(pl.check_id, CASE WHEN :known AND d.active THEN
@@ -92,7 +98,7 @@ SELECT l.license_no, l.company, {_STATUS} AS license_status, l.expires_on,
  WHERE d.active OR pl.check_id IS NOT NULL
 UNION ALL
 SELECT l.license_no, l.company, {_STATUS}, l.expires_on, NULL, NULL, NULL, '{NO_DOMAIN}',
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM licenses l
  WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.license_no = l.license_no AND d.active)
 ORDER BY 1, 6"""
@@ -172,7 +178,44 @@ def report_rows(
         for key in _BOOLEANS:
             if row[key] is not None:
                 row[key] = bool(row[key])
+        row["rules"] = _rules(row["rules"])
     return rows
+
+
+def _rules(text: str | None) -> list[dict[str, Any]] | None:
+    """The stored rule records; None for a row without a check or one made before rules."""
+    if text is None:
+        return None
+    try:
+        records = json.loads(text)
+    except ValueError:
+        return None
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else None
+
+
+def failed_rules(row: dict[str, Any]) -> list[str]:
+    """The codes of the rules a row's check failed, in the stored (report) order."""
+    return [r.get("code") for r in row.get("rules") or () if r.get("status") == RULE_FAIL]
+
+
+def is_rule_condition(condition: str) -> bool:
+    """A rule code or an ``fnmatch`` pattern naming at least one (``ICP*``)."""
+    return bool(matching_codes(condition))
+
+
+def is_condition(condition: str) -> bool:
+    """Whether ``--fail-on`` accepts ``condition``."""
+    return condition in FAIL_CONDITIONS or is_rule_condition(condition)
+
+
+def fails_rule(row: dict[str, Any], patterns: Collection[str]) -> bool:
+    """Whether the row's check failed a rule whose code matches one of ``patterns``."""
+    return any(fnmatchcase(code, p.strip().upper()) for code in failed_rules(row) for p in patterns)
+
+
+def condition_names() -> tuple[str, ...]:
+    """What ``--fail-on`` accepts, for its error message."""
+    return (*FAIL_CONDITIONS, *known_rule_codes())
 
 
 def is_noncompliant(verdict: str | None) -> bool:
@@ -237,14 +280,17 @@ def filter_rows(
     verdicts: Collection[str] = (),
     licences: Collection[str] = (),
     statuses: Collection[str] = (),
+    rules: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """The rows matching every given filter (an empty filter matches everything)."""
+    """The rows matching every given filter (an empty filter matches everything); ``rules``
+    keeps rows whose check failed a rule matching one of its ``fnmatch`` patterns."""
     return [
         r
         for r in rows
         if (not verdicts or r["verdict"] in verdicts)
         and (not licences or r["license_no"] in licences)
         and (not statuses or r["license_status"] in statuses)
+        and (not rules or fails_rule(r, rules))
     ]
 
 
@@ -254,7 +300,9 @@ def matches(row: dict[str, Any], condition: str) -> bool:
         return is_noncompliant(row["verdict"])
     if condition in STATUSES:
         return row["license_status"] == condition
-    return row["verdict"] == condition
+    if condition in FAIL_CONDITIONS:
+        return row["verdict"] == condition
+    return fails_rule(row, (condition,))
 
 
 def failing(rows: Iterable[dict[str, Any]], conditions: Collection[str]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from crawler.check.outcome import CRAWL_VERDICTS
-from crawler.report.queries import CHANGE_KEYS, ROW_KEYS, flags, is_noncompliant
+from crawler.report.queries import CHANGE_KEYS, ROW_KEYS, failed_rules, flags, is_noncompliant
 
 SECTION_TITLES = {
     "newly_noncompliant": "Newly non-compliant",
@@ -39,10 +40,12 @@ _TERMINAL_UNSAFE = {
 
 def csv_cell(value: Any) -> Any:
     """A report value as a CSV cell that a spreadsheet shows as text, never runs as a formula:
-    text starting with a FORMULA_STARTS character gets a leading ``'``; numbers stay numbers
-    and booleans become 0/1."""
+    text starting with a FORMULA_STARTS character gets a leading ``'``; numbers stay numbers,
+    booleans become 0/1 and lists (the rule records) JSON text."""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -96,6 +99,9 @@ def _verdict_colour(verdict: str | None) -> str:
 def _detail(row: dict[str, Any]) -> str:
     names = flags(row)
     parts = [f"[{' '.join(names)}]"] if names else []
+    failed = failed_rules(row)
+    if failed:
+        parts.append(f"fails {','.join(failed)}")
     if row["error"]:
         parts.append(row["error"])
     elif row["offsite_redirect"]:

@@ -159,6 +159,52 @@ def m003_rendering(db: Database) -> None:
     checks.add_column("screenshot_sha256", str)
 
 
+@migrations()
+def m004_filings_and_rules(db: Database) -> None:
+    """Expected filings (``icpwatch filings import``), per-licence rule switches (``icpwatch
+    rules off``) and each check's rule results. Guarded, so a half-applied run re-runs."""
+    db["filings"].create(
+        {
+            "host": str,
+            "filing": str,
+            "police": str,
+            "unit_name": str,
+            "source_file": str,
+            "imported_at": str,
+        },
+        pk="host",
+        not_null={"host", "filing", "imported_at"},
+        if_not_exists=True,
+    )
+    db["rule_switches"].create(
+        {"license_no": str, "code": str, "off_since": str, "by": str, "why": str},
+        pk=("license_no", "code"),
+        not_null={"license_no", "code", "off_since"},
+        foreign_keys=[("license_no", "licenses", "license_no")],
+        if_not_exists=True,
+    )
+    if "rules" not in db["checks"].columns_dict:
+        db["checks"].add_column("rules", str)
+    db.create_view(
+        "rule_results",
+        """
+        SELECT c.id AS check_id, c.run_id, c.license_no, c.host, c.domain_active,
+               json_extract(r.value, '$.code') AS code,
+               json_extract(r.value, '$.status') AS status,
+               json_extract(r.value, '$.message') AS message,
+               json_extract(r.value, '$.evidence') AS evidence,
+               c.verdict, c.checked_at
+          FROM latest_checks c, json_each(c.rules) r
+        """,
+        replace=True,
+    )
+    db.create_view(
+        "rule_failures",
+        "SELECT * FROM rule_results WHERE status = 'fail' AND domain_active",
+        replace=True,
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)
 

@@ -22,7 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlite_utils import Database
 
 from crawler import __version__
+from crawler.check.rules import Expected
 from crawler.store.database import now, open_database
+from crawler.store.filings import expected_by_host, rules_off
 
 RUN_STATUSES = ("running", "finished", "incomplete", "interrupted", "failed")
 #: A run the next crawl continues: it skips what these already checked.
@@ -71,13 +73,15 @@ class CrawlOptions:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One (licence, domain) to check."""
+    """One (licence, domain) to check, with what the rules compare the page with."""
 
     domain_id: int
     license_no: str
     host: str
     company: str | None
     licensed_hosts: frozenset[str]
+    expected: Expected | None = None  # the host's imported filings (``filings`` table)
+    rules_off: frozenset[str] = frozenset()  # codes switched off for the licence
 
 
 class CrawlLock:
@@ -153,7 +157,12 @@ def select_targets(
         hosts[license_no] = frozenset(
             h for (h,) in db.execute("SELECT host FROM domains WHERE license_no = ?", [license_no])
         )
-    return [Target(r[0], r[1], r[2], r[3], hosts[r[1]]) for r in rows]
+    expected = expected_by_host(db, (r[2] for r in rows))
+    off = rules_off(db, hosts)
+    return [
+        Target(r[0], r[1], r[2], r[3], hosts[r[1]], expected.get(r[2]), off.get(r[1], frozenset()))
+        for r in rows
+    ]
 
 
 def check_selection(db: Database, options: CrawlOptions) -> None:

@@ -29,6 +29,7 @@ QUERIES = {
     "licences_expiring",
     "never_reachable",
     "compliance_over_time",
+    "rule_failures_now",
 }
 
 
