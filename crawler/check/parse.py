@@ -11,7 +11,8 @@ import html
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -123,9 +124,70 @@ _HIDING_TAGS = frozenset(
 )
 #: Elements whose content the parser keeps as raw text.
 _RAWTEXT_TAGS = frozenset(["script", "style", "title"])
+#: Footer-like names, matched per class token / id, lower-cased with camelCase split (pageBottom
+#: is page-bottom): "foot" but not in other words (football, footnote …); short words only as
+#: whole words; "end" only leading a name (text-end is a layout utility).
 _FOOTERISH_RE = re.compile(
-    r"foot|copy-?right|beian|banquan|dibu|(?<![a-z])(?:ft|bottom|btm|icp)(?![a-z])", re.IGNORECASE
+    r"foot(?!ball|age|print|step|note|wear|hold|ing|man|path|bridge|light|loose|fall)"
+    r"|copy[-_]?right|banquan|dibu|beian|site[-_]?info|contentinfo|colophon"
+    r"|(?<![a-z])(?:ft|bottom|btm|icp|copy)(?![a-z])"
+    r"|^(?:page[-_]?|site[-_]?)?end(?![a-z])"
 )
+#: … but not the footer of a part of the page (card-footer, box-ft), a header's bottom row, a
+#: layout utility (margin-bottom, bottom-0) or an advert.
+_NOT_FOOTER_RE = re.compile(
+    r"(?:card|modal|panel|dialog|popup|pop|entry|post|article|comment|widget|box|mod|item|list"
+    r"|table|media|tab|blog|news)[-_]?(?:foot|ft|bottom|btm)"
+    r"|(?:header|head|hd|top|nav|menu|banner)[-_]?(?:bottom|btm)"
+    r"|(?:margin|padding|border|align|rounded|text|float|valign|pull|m[tby]?|p[tby]?)[-_]bottom"
+    r"|bottom[-_]?\d|(?<![a-z])ads?[-_]"
+)
+#: Names of a page footer, whose later siblings (a copyright strip after it) are bottom too.
+_PAGE_FOOTER_RE = re.compile(
+    r"foot(?!ball|age|print|step|note|wear|hold|ing|man|path|bridge|light|loose|fall)"
+    r"|copy[-_]?right|site[-_]?info|contentinfo|(?<![a-z])ft(?![a-z])"
+    r"|^(?:page[-_]?|site[-_]?|g[-_]|m[-_])?bottom$"
+)
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: Inside these, footer tags and names belong to that part (an article's footer), not the page.
+_PART_TAGS = frozenset(["article", "aside", "nav", "header"])
+#: How many earlier siblings are looked at for a page footer.
+_SIBLINGS = 16
+
+
+@lru_cache(maxsize=4096)
+def _footerish(value: str, page: bool = False) -> bool:
+    """A class or id value names a footer (``page``: a page footer), token by token."""
+    regex = _PAGE_FOOTER_RE if page else _FOOTERISH_RE
+    for token in _CAMEL_RE.sub("-", value).lower().split():
+        if regex.search(token) and not _NOT_FOOTER_RE.search(token):
+            return True
+    return False
+
+
+def _names_footer(el: Any, page: bool = False) -> bool:
+    """The element is a footer by its tag, ARIA role or class / id."""
+    if el.tag == "footer" or (el.get("role") or "").lower() == "contentinfo":
+        return True
+    for attr in ("id", "class"):
+        value = el.get(attr)
+        if value and _footerish(value, page):
+            return True
+    return False
+
+
+def _after_footer(el: Any) -> bool:
+    """A later sibling of a page footer (copyright strip or link row after ``<footer>``)."""
+    sib = el.getprevious()
+    for _ in range(_SIBLINGS):
+        if sib is None:
+            return False
+        if isinstance(sib.tag, str) and sib.tag not in _HIDING_TAGS and _names_footer(sib, True):
+            return True
+        sib = sib.getprevious()
+    return False
+
+
 _DISPLAY_RE = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
 _VISIBILITY_RE = re.compile(r"(?:^|;)\s*visibility\s*:\s*([a-z-]+)", re.IGNORECASE)
 _TAIL_RE = re.compile(r"\s*号?(?:\s*-\s*(\d{1,3})(?!\s?\d))?")
@@ -149,6 +211,7 @@ class _State:
     hidden: str | None  # display-level reason (cannot be undone by descendants)
     invisible: bool  # visibility:hidden (a descendant may set visibility:visible)
     footer: bool
+    part: bool = False  # inside an article, aside, nav or header: its footers are not the page's
 
     @property
     def reason(self) -> str | None:
@@ -158,7 +221,7 @@ class _State:
 def _step(el: Any, st: _State) -> _State:
     """State inside ``el`` given the state around it."""
     tag = el.tag
-    hidden, invisible, footer = st.hidden, st.invisible, st.footer
+    hidden, invisible, footer, part = st.hidden, st.invisible, st.footer, st.part
     style = el.get("style")
     display = None
     if style:
@@ -175,16 +238,24 @@ def _step(el: Any, st: _State) -> _State:
         elif el.get("hidden") is not None and display is None:
             hidden = "hidden attribute"
     if not footer:
-        footer = tag == "footer" or (el.get("role") or "").lower() == "contentinfo"
-        if not footer:
-            for attr in ("id", "class"):
-                value = el.get(attr)
-                if value and _FOOTERISH_RE.search(value):
-                    footer = True
-                    break
-    if hidden == st.hidden and invisible == st.invisible and footer == st.footer:
+        footer = not part and _names_footer(el)
+        part = part or tag in _PART_TAGS
+    if (
+        hidden == st.hidden
+        and invisible == st.invisible
+        and footer == st.footer
+        and part == st.part
+    ):
         return st
-    return _State(hidden, invisible, footer)
+    return _State(hidden, invisible, footer, part)
+
+
+def _chain_step(el: Any, st: _State) -> _State:
+    """:func:`_step` for an ancestor of a hit, which also looks at its earlier siblings."""
+    st = _step(el, st)
+    if not st.footer and not st.part and _after_footer(el):
+        return replace(st, footer=True)
+    return st
 
 
 _ROOT_STATE = _State(None, False, False)
@@ -199,7 +270,7 @@ def _state_of(el: Any) -> _State:
     st = _ROOT_STATE
     for anc in reversed(chain):
         if isinstance(anc.tag, str):
-            st = _step(anc, st)
+            st = _chain_step(anc, st)
     return st
 
 
@@ -363,7 +434,7 @@ class LabelHit:
 
 def _numbers_in(text: str) -> Iterator[tuple[LicenceNumber, int, int, str | None]]:
     """(number, start, end including 号/suffix, suffix) in aligned-normalised ``text``."""
-    for m in find_numbers(text):
+    for m in find_numbers(text, typos=True):
         tail = _TAIL_RE.match(text, m.end)
         end = m.end
         suffix = None
@@ -653,7 +724,7 @@ def parse_marked(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
         st = _ROOT_STATE if el is None else states[el]
         for anc in reversed(chain):
             if isinstance(anc.tag, str):
-                st = _step(anc, st)
+                st = _chain_step(anc, st)
             states[anc] = st
         return st
 
@@ -724,7 +795,7 @@ def parse_marked(marked: bytes, kinds: set[str], wanted: int) -> _Parsed | None:
         if inside:
             continue
         parent = container.getparent()
-        outer = _step(container, state_of(parent) if parent is not None else _ROOT_STATE)
+        outer = _chain_step(container, state_of(parent) if parent is not None else _ROOT_STATE)
         visible, hidden = _walk(container, outer)
         found, spans = _flow_numbers(visible, True, "text", notes)
         occurrences += found
@@ -741,15 +812,15 @@ def _attribute_label(value: str, el: Any, st: _State) -> list[LabelHit]:
     """alt/title of a visible image or link naming the licence: an image label."""
     text = _aligned(_MARK_RE.sub("", value))
     m = LABEL_RE.search(text)
-    if not m or any(True for _ in find_numbers(text)):
+    if not m or any(True for _ in find_numbers(text, typos=True)):
         return []
     href, src = _link_and_image(el)
     return [LabelHit(m.group(0), el, href, src, st.footer, [], _snippet(text, m.start(), m.end()))]
 
 
-def text_fractions(marked: bytes) -> dict[int, tuple[float, int]]:
+def text_fractions(marked: bytes) -> tuple[dict[int, tuple[float, int]], int]:
     """Per surviving marker: its position in the page's static visible text (0 to 1) and how
-    many visible characters follow it."""
+    many visible characters follow it; and how many there are in all."""
     text = static_text(marked.lower()) if marked else ""
     total = 0
     at: dict[int, int] = {}
@@ -759,4 +830,111 @@ def text_fractions(marked: bytes) -> dict[int, tuple[float, int]]:
         at[ord(m.group(0)[1]) - _MARK_BASE] = total
         last = m.end()
     total += nonspace_len(text[last:])
-    return {k: (v / total, total - v) for k, v in at.items()} if total else {}
+    return ({k: (v / total, total - v) for k, v in at.items()} if total else {}), total
+
+
+#: The largest block (visible characters) that can be a page's footer: a portal footer with its
+#: link rows and friend links stays under it, a page's main part does not.
+FOOTER_BLOCK_CHARS = 2500
+#: … and at most this share of the page's text (on a short page the wrapper is small too).
+FOOTER_BLOCK_SHARE = 0.5
+#: Nodes :class:`PageBottom` visits per page at most (pathological pages).
+_BOTTOM_BUDGET = 20000
+_BOTTOM_STOP = frozenset(["body", "html"])
+#: Overlays a reader does not see as page text: dialogs, back-to-top buttons, service widgets.
+_OVERLAY_RE = re.compile(
+    r"modal|popup|dialog|mask|overlay|toast|tooltip|go-?top|back-?top|to-?top|kefu", re.IGNORECASE
+)
+
+
+def _nonspace(text: str | None) -> int:
+    return nonspace_len(text) if text else 0
+
+
+def _unseen(el: Any) -> bool:
+    """Content a reader does not see at the page bottom: hidden, raw text or an overlay."""
+    if el.tag in _HIDING_TAGS or el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    if style:
+        d = _DISPLAY_RE.findall(style)
+        if d and d[-1].lower() == "none":
+            return True
+    return any(_OVERLAY_RE.search(el.get(a) or "") for a in ("id", "class"))
+
+
+class PageBottom:
+    """Is an element in the last visible block of the page (an included footer template with no
+    footer name)? The largest small block around it must be followed by almost no visible text,
+    skipping hidden content and overlays. Answers are remembered; work is capped per page."""
+
+    __slots__ = ("budget", "memo", "total")
+
+    def __init__(self, total: int) -> None:
+        self.total = total  # visible characters of the page (static text)
+        self.budget = _BOTTOM_BUDGET
+        self.memo: dict[Any, bool] = {}
+
+    def _chars(self, el: Any, cap: int) -> int:
+        """Visible characters inside ``el`` (not its tail), counting stops past ``cap``."""
+        n = 0
+        stack = [el]
+        while stack and n <= cap:
+            x = stack.pop()
+            self.budget -= 1
+            if self.budget < 0:
+                return cap + 1
+            if _unseen(x):
+                continue
+            n += _nonspace(x.text)
+            for child in x:
+                if isinstance(child.tag, str):
+                    stack.append(child)
+                n += _nonspace(child.tail)
+        return n
+
+    def _siblings(self, el: Any, cap: int, following: bool) -> int:
+        """Visible characters of ``el``'s later (or earlier) siblings, with their tails."""
+        n = _nonspace(el.tail) if following else 0
+        sibs = el.itersiblings(preceding=not following)
+        for sib in sibs:
+            if n > cap or self.budget < 0:
+                return cap + 1
+            if isinstance(sib.tag, str):
+                if following and sib.tag not in _HIDING_TAGS and _names_footer(sib, True):
+                    return cap + 1  # the page's footer comes below: this is not the bottom
+                n += self._chars(sib, cap - n)
+            else:
+                self.budget -= 1
+            n += _nonspace(sib.tail)
+        return n
+
+    def __call__(self, el: Any, after_chars: int) -> bool:
+        if el in self.memo:
+            return self.memo[el]
+        limit = int(min(FOOTER_BLOCK_CHARS, self.total * FOOTER_BLOCK_SHARE))
+        block = el
+        own = self._chars(el, limit)
+        ok = own <= limit
+        while ok:  # grow the block while it stays small
+            parent = block.getparent()
+            if parent is None or parent.tag in _BOTTOM_STOP:
+                break
+            room = limit - own - _nonspace(parent.text)
+            before = self._siblings(block, room, following=False)
+            after = self._siblings(block, room - before, following=True)
+            if own + _nonspace(parent.text) + before + after > limit:
+                break
+            own += _nonspace(parent.text) + before + after
+            block = parent
+        if ok and block.tag not in _BOTTOM_STOP:
+            following = 0
+            x = block
+            while x is not None and following <= after_chars:  # to the root: a second <html>
+                following += self._siblings(x, after_chars - following, following=True)
+                x = x.getparent()
+            ok = following <= after_chars and self.budget >= 0
+        else:
+            ok = False
+        self.memo[el] = ok
+        return ok

@@ -35,6 +35,15 @@ from crawler.licences.numbers import (
         ("京B2\uff0d20252223", "京B2-20252223"),
         ("京 B2 - 2025 2223", "京B2-20252223"),
         ("京\u3000B2-20252223", "京B2-20252223"),
+        ("苏ICP证B2-20100204", "苏B2-20100204"),
+        ("粤ICP证B2-20090191", "粤B2-20090191"),
+        ("京ICP证B2-20252223", "京B2-20252223"),
+        ("沪ICP证：B2-20170116", "沪B2-20170116"),
+        ("沪ICP证: B2-20170116", "沪B2-20170116"),
+        ("京 ICP 证 B2 - 20252223", "京B2-20252223"),
+        ("京ＩＣＰ证Ｂ２－２０２５２２２３", "京B2-20252223"),
+        ("京icp证b2-20252223", "京B2-20252223"),
+        ("京ICP证060123号", "京ICP证060123号"),
     ],
 )
 def test_canonical(text: str, expected: str) -> None:
@@ -54,6 +63,9 @@ def test_canonical(text: str, expected: str) -> None:
         "京公网安备 11010502000000号",
         "京网文[2024]1468-073号",
         "B2-20180123 and more",
+        "京ICP证B2-202522231",
+        "京ICP证",
+        "京ICP证：",
     ],
 )
 def test_not_a_number(text: str) -> None:
@@ -79,6 +91,45 @@ def test_not_a_number(text: str) -> None:
 )
 def test_find_numbers(text: str, found: list[str]) -> None:
     assert [m.number.canonical for m in find_numbers(normalise(text))] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("苏ICP证B2-20100204", ["苏B2-20100204"]),
+        ("经营许可证编号：粤ICP证B2-20090191号", ["粤B2-20090191"]),
+        ("沪ICP证：B2-20170116", ["沪B2-20170116"]),
+        ("京ICP证060123号 京ICP证B2-20252223", ["京ICP证060123号", "京B2-20252223"]),
+        ("京ICP备12345678号 B2-20180123", ["B2-20180123"]),
+        ("京ICP证 见附件 B2-20180123", ["B2-20180123"]),
+        ("京ICP证" + " " * 5000 + "x", []),
+    ],
+)
+def test_province_before_icp_zheng(text: str, found: list[str]) -> None:
+    assert [m.number.canonical for m in find_numbers(normalise(text))] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("京B2-202522231", ["京B2-202522231"]),
+        ("京B2-2025222310", ["京B2-2025222310"]),
+        ("京B2-20252223101", []),  # three more: another kind of number
+        ("京B2-202522232024", []),
+        ("京B2-20252223 2024", []),
+        ("京B2-20252223", ["京B2-20252223"]),
+        ("苏ICP证B2-201002041", ["苏B2-201002041"]),
+    ],
+)
+def test_typos_finds_serials_with_extra_digits(text: str, found: list[str]) -> None:
+    assert [m.number.canonical for m in find_numbers(normalise(text), typos=True)] == found
+    strict = [m.number.canonical for m in find_numbers(normalise(text))]
+    assert strict == [n for n in found if len(n.rsplit("-", 1)[1]) == 8]  # documents: 8 digits
+
+
+def test_extra_digit_is_a_near_miss() -> None:
+    assert is_near_miss("京B2-202522231", "京B2-20252223")
+    assert not is_near_miss("京B2-2025222399", "京B2-20252211")
 
 
 @pytest.mark.parametrize(
