@@ -133,8 +133,8 @@ def assess_page(
     """A page was fetched: classify it, and run the footer check when there is a page to judge.
     ``offsite_redirect`` comes from ``is_offsite``: a licence may list thousands of hosts, too
     many to ship to a check worker with every page. ``expected_filing`` (the host's imported
-    filings) and ``rules_off`` (the licence's switched-off codes) go to the rules; only what is
-    known is passed, so the check's defaults stand for the rest."""
+    filings, None when no export names it) and ``rules_off`` (the licence's switched-off codes)
+    go to the rules."""
     facts = _fetched(url, status, body, offsite_redirect)
     if (status < 400 or status in (401, 403, 429, 503)) and is_challenge(status, body):
         return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
@@ -144,14 +144,15 @@ def assess_page(
         return Outcome("not_html", "empty body", **facts)
     if not is_html(content_type, body):
         return Outcome("not_html", f"content type {content_type or 'unknown'}", **facts)
-    rule_args: dict[str, object] = {}
-    if expected_filing is not None:
-        rule_args["expected_filing"] = expected_filing
-    if rules_off:
-        rule_args["rules_off"] = tuple(rules_off)
     try:
         finding = check_page(
-            body, expected, company=company, encoding=encoding, url=url, **rule_args
+            body,
+            expected,
+            company=company,
+            encoding=encoding,
+            url=url,
+            expected_filing=expected_filing,
+            rules_off=tuple(rules_off),
         )
     except Exception as exc:  # a page that breaks the check still costs its domain one row
         return Outcome("check_error", error_line(exc), **facts)

@@ -100,6 +100,8 @@ _TABLE = [
     Site("tiny-text.icpwatch-demo.cn", "tiny_text", "ok", "compliant", rendered="hidden"),
     Site("script-error.icpwatch-demo.cn", "script_error", "ok", "missing", rendered="compliant"),
     Site("never-loads.icpwatch-demo.cn", "never_loads", "ok", "missing", render_error=True),
+    # footer rules beyond the number: not in a licence document (tests add it, `domains add`)
+    Site("retired-miit.icpwatch-demo.cn", "retired_miit", "ok", "compliant", licence=None),
     # the second licence
     Site("icpwatch-demo.com.cn", "compliant_fullwidth", "ok", "compliant", licence=HU),
     Site("shop.icpwatch-demo.com.cn", "compliant_div", "ok", "compliant", licence=HU),
@@ -199,6 +201,14 @@ _UTF8_PAGES = {  # scenario → homepage, served as text/html; charset=utf-8
         "<noscript>We're sorry but this site doesn't work without JavaScript.</noscript>\n"
         '<div id="app"></div>\n<script src="/static/js/chunk-vendors.js"></script>\n'
         '<script src="/static/js/app.js"></script>\n</body>\n</html>\n'
+    ),
+    "retired_miit": _page(  # compliant, but the filing links the retired MIIT host (ICP002)
+        _articles(),
+        _footer(
+            '<a href="http://www.miitbeian.gov.cn/" target="_blank">京ICP备20990001号-1</a>',
+            _SPANS,
+            _POLICE,
+        ),
     ),
     "compliant_fullwidth": _page(  # full-width digits and dash: it matches only after NFKC
         _articles(),
