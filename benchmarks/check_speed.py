@@ -2,6 +2,8 @@
 
 The check runs once per crawled page, so its median must stay at or under 2 ms on the real
 corpus pages (../shared/corpus, 20–770 KB) and far below a full BeautifulSoup parse (target 15x).
+It also reports the footer rules' share: their literal needles in the byte scan plus apply_rules,
+timed apart on the same pages.
 Usage: .venv/bin/python benchmarks/check_speed.py [--repeat N] [--corpus DIR]
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from crawler.check import check_page
-from crawler.check.scan import RawPage, scan_page
+from crawler.check.rules import Expected, PageFacts, apply_rules
+from crawler.check.scan import PageScan, RawPage, _business_licence, _registry_links, scan_page
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,6 +31,8 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 #: The spider always knows the licensee; a name that is on no corpus page costs a full scan.
 COMPANY = "北京某某网络科技有限公司"
 DEFAULT_EXPECTED = "京B2-20252223"
+#: A registry entry no corpus page shows: ICP003 / PSB003 compare every filing the page shows.
+EXPECTED = Expected(filing="京ICP备12345678号", police="京公网安备11010502000001号")
 
 
 def _time_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -39,6 +44,24 @@ def _time_ms(fn: Callable[[], object], repeat: int) -> float:
         fn()
         runs.append((time.perf_counter() - t0) * 1000)
     return statistics.median(runs)
+
+
+def _needles(body: bytes) -> None:
+    """The scan's work for the rules alone (the page's lower-cased copy exists already)."""
+    raw = RawPage(body)
+    raw._low = body.lower()
+    out = PageScan()
+    _registry_links(raw, out)
+    _business_licence(raw, out)
+
+
+def _facts(scan: PageScan) -> PageFacts:
+    return PageFacts(
+        links=tuple(dict.fromkeys(scan.links)),
+        image_filings=tuple(scan.image_filings),
+        image_police=tuple(scan.image_police),
+        business_licence=tuple(scan.business_licence),
+    )
 
 
 def _p95(values: list[float]) -> float:
@@ -70,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     without_number: list[float] = []
     parsed: list[float] = []
     scanned_only: list[float] = []
+    rules_ms: list[float] = []
     sizes = []
     for entry in labels:
         body = (args.corpus / "pages" / entry["file"]).read_bytes()
@@ -82,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         soup_ms.append(s)
         (with_number if entry["displayed"] or entry["hidden"] else without_number).append(c)
         # Tier 2 (lxml parse) runs only when the byte scan finds a licence number/label candidate.
-        (parsed if scan_page(RawPage(body)).marks else scanned_only).append(c)
+        scan = scan_page(RawPage(body))
+        (parsed if scan.marks else scanned_only).append(c)
+        finding, facts = check_page(body, expected, company=COMPANY), _facts(scan)
+        needles = _time_ms(lambda b=body: _needles(b), args.repeat)
+        rules = _time_ms(lambda f=finding, x=facts: apply_rules(f, x, EXPECTED), args.repeat)
+        rules_ms.append(needles + rules)
 
     print(
         f"corpus: {len(labels)} pages, {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB "
@@ -93,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     print(_row("  pages without one", without_number))
     print(_row("  candidates found: parsed", parsed))
     print(_row("  no candidate: byte scan only", scanned_only))
+    print(_row("  of which the rules (needles+apply)", rules_ms))
+    without = [c - r for c, r in zip(check_ms, rules_ms, strict=True)]
+    print(_row("  check_page without the rules", without))
+    share = sum(rules_ms) / sum(check_ms)
+    median_share = statistics.median(r / c for r, c in zip(rules_ms, check_ms, strict=True))
+    print(
+        f"rules' share of check_page: {share:.1%} of the total time, "
+        f"median {median_share:.1%} a page"
+    )
     print(_row('BeautifulSoup(html, "lxml")', soup_ms))
     ratio_median = statistics.median(soup_ms) / statistics.median(check_ms)
     ratio_p95 = _p95(soup_ms) / _p95(check_ms)

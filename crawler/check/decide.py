@@ -15,6 +15,8 @@ from __future__ import annotations
 import codecs
 import html
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -29,15 +31,9 @@ from crawler.check.finding import (
     NumberEvidence,
     Verdict,
 )
-from crawler.check.parse import (
-    LabelHit,
-    Occurrence,
-    PageBottom,
-    mark_candidates,
-    parse_marked,
-    text_fractions,
-)
-from crawler.check.scan import PageScan, RawPage, scan_page, shows_company
+from crawler.check.parse import LabelHit, Occurrence, mark_candidates, parse_marked, text_fractions
+from crawler.check.rules import Expected, PageFacts, apply_rules
+from crawler.check.scan import PageScan, RawPage, rule_needles, scan_page, shows_company
 from crawler.check.signals import _render_signals
 from crawler.licences.numbers import (
     LicenceNumber,
@@ -91,8 +87,13 @@ def check_page(
     company: str | None = None,
     encoding: str | None = None,
     url: str | None = None,
+    expected_filing: Expected | None = None,
+    rules_off: frozenset[str] | Iterable[str] = (),
 ) -> Finding:
     """Check one page for the expected licence number; see docs/finding-json.md for the rules.
+
+    ``expected_filing`` is what the registry says the site shows (for ICP003 / PSB003);
+    ``rules_off`` names rules switched off for the licence (``not_applicable``).
 
     Raises :class:`crawler.licences.numbers.InvalidLicenceNumber` if ``expected`` is not a number.
     """
@@ -118,26 +119,20 @@ def check_page(
 
     base = _base_url(raw, url) if labels else url
     fractions: dict[int, tuple[float, int]] | None = None
-    bottom: PageBottom | None = None
 
-    def region(footer: bool, marks: list[int], element: Any = None) -> str:
-        """Footer by name or place; else bottom by text position; else in the page's last block."""
-        nonlocal fractions, bottom
+    def region(footer: bool, marks: list[int]) -> str:
+        nonlocal fractions
         if footer:
             return FOOTER
-        if not marks and element is None:
+        if not marks:
             return BODY
         if fractions is None:
-            fractions, total = text_fractions(marked)
-            bottom = PageBottom(total)
+            fractions = text_fractions(marked)
         pos = [fractions[k] for k in marks if k in fractions]
-        if pos:
-            fraction, after = min(pos)
-            if fraction >= BOTTOM_FRACTION or after <= BOTTOM_CHARS:
-                return FOOTER
-        if element is not None and bottom is not None and bottom(element, BOTTOM_CHARS):
-            return FOOTER
-        return BODY
+        if not pos:
+            return BODY
+        fraction, after = min(pos)
+        return FOOTER if fraction >= BOTTOM_FRACTION or after <= BOTTOM_CHARS else BODY
 
     def path(el: Any, suffix: str) -> str:
         try:
@@ -155,7 +150,7 @@ def check_page(
             raw=occ.raw,
             context=occ.context,
             path=path(occ.element, occ.path_suffix),
-            region=region(occ.footer, occ.marks, occ.element if occ.visible else None),
+            region=region(occ.footer, occ.marks),
             visible=occ.visible,
             where=occ.where,
             suffix=occ.suffix,
@@ -183,17 +178,24 @@ def check_page(
             href=_resolve(lab.href, base),
             src=_resolve(lab.src, base),
             path=path(lab.element, ""),
-            region=region(lab.footer, lab.marks, lab.element),
+            region=region(lab.footer, lab.marks),
             context=lab.context,
         )
         if (ev_l.text, ev_l.path) not in seen_labels:
             seen_labels.add((ev_l.text, ev_l.path))
             label_ev.append(ev_l)
 
+    off = frozenset(rules_off)
+    rule_needles(
+        raw,
+        scan,
+        police=bool(scan.police or scan.image_police) and "PSB002" not in off,
+        business="BIZ001" not in off,
+    )
     company_shown = shows_company(raw, company) if company else None
     verdict, near, more = _decide(want, displayed, hidden, label_ev, scan, raw)
     notes += more + _dedupe(raw.notes)
-    return Finding(
+    finding = Finding(
         verdict=verdict,
         expected=want.canonical,
         near_miss=near,
@@ -210,6 +212,14 @@ def check_page(
         url=url,
         notes=tuple(notes),
     )
+    facts = PageFacts(
+        links=tuple(dict.fromkeys(scan.links)),
+        image_filings=tuple(scan.image_filings),
+        image_police=tuple(scan.image_police),
+        business_licence=tuple(scan.business_licence),
+    )
+    rules = apply_rules(finding, facts, expected_filing or Expected(), off)
+    return replace(finding, rules=rules)
 
 
 _RENDERABLE = frozenset({"script", "template"})

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the rules read Findings; a Finding only carries their records
+    from crawler.check.rules import RuleResult
 
 
 class Verdict(StrEnum):
@@ -113,6 +116,7 @@ class Finding:
     encoding: str | None = None
     url: str | None = None
     notes: tuple[str, ...] = ()
+    rules: tuple[RuleResult, ...] = ()  # every rule's result (crawler/check/rules), in order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,4 +135,5 @@ class Finding:
             "encoding": self.encoding,
             "url": self.url,
             "notes": list(self.notes),
+            "rules": [r.to_dict() for r in self.rules],
         }

@@ -14,6 +14,8 @@ import click
 
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding, NumberEvidence
+from crawler.check.rules import Expected
+from crawler.check.rules.common import filing_key, police_key
 from crawler.licences.numbers import InvalidLicenceNumber, LicenceNumber, parse_number
 
 
@@ -35,6 +37,27 @@ def _read(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, 
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise click.BadParameter(f"cannot read {value!r}: {reason}", ctx, param) from None
+
+
+def _filing(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and filing_key(value) is None:
+        raise click.BadParameter(f"{value!r} is not an ICP filing number", ctx, param)
+    return value
+
+
+def _police(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and police_key(value) is None:
+        raise click.BadParameter(f"{value!r} is not a public-security filing number", ctx, param)
+    return value
+
+
+def expected_filings(filing: str | None, police: str | None) -> Expected:
+    """What the site should show, for ICP003 / PSB003: from --filing / --police.
+
+    The one place Expected is built, so a look-up of the page's host in the imported filings
+    (``icpwatch filings import``, the database) plugs in here; an option given by hand wins.
+    """
+    return Expected(filing=filing, police=police)
 
 
 def _evidence_line(e: NumberEvidence) -> str:
@@ -70,6 +93,11 @@ def render(finding: Finding, source: str) -> str:
     if finding.encoding:
         lines.append(f"encoding: {finding.encoding}")
     lines += [f"note: {n}" for n in finding.notes]
+    if finding.rules:
+        lines.append("rules:")
+        for r in finding.rules:
+            lines.append(f"  {r.code}  {r.status:<14}  {r.message}")
+            lines += [f"          {e}" for e in r.evidence]
     return "\n".join(lines)
 
 
@@ -86,6 +114,18 @@ def render(finding: Finding, source: str) -> str:
 @click.option("--company", metavar="NAME", help="Licensee name; reports whether it is shown.")
 @click.option("--url", metavar="URL", help="Address the page was saved from (resolves links).")
 @click.option("--encoding", metavar="LABEL", help="Charset hint, e.g. from the HTTP header.")
+@click.option(
+    "--filing",
+    metavar="NUMBER",
+    callback=_filing,
+    help="Expected ICP filing, e.g. 京ICP备12345678号 (rule ICP003).",
+)
+@click.option(
+    "--police",
+    metavar="NUMBER",
+    callback=_police,
+    help="Expected public-security filing, e.g. 京公网安备11010502000001号 (rule PSB003).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Finding as one JSON object.")
 def check_html(
     file: tuple[str, bytes],
@@ -93,12 +133,18 @@ def check_html(
     company: str | None,
     url: str | None,
     encoding: str | None,
+    filing: str | None,
+    police: str | None,
     as_json: bool,
 ) -> None:
-    """Check a saved page FILE for the licence number (see docs/finding-json.md)."""
+    """Check a saved page FILE for the licence number and the footer rules (see
+    docs/finding-json.md)."""
     name, data = file
+    expected = expected_filings(filing, police)
     try:
-        finding = check_page(data, licence, company=company, url=url, encoding=encoding)
+        finding = check_page(
+            data, licence, company=company, url=url, encoding=encoding, expected_filing=expected
+        )
     except Exception as exc:  # a bug on hostile input: one line for the operator, not a traceback
         message = " ".join(str(exc).split())
         click.echo(f"error: {name}: {type(exc).__name__}: {message}", err=True)

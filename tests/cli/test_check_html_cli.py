@@ -29,6 +29,7 @@ KEYS = {
     "notes",
     "label_links",
     "encoding",
+    "rules",
 }
 
 
@@ -217,3 +218,82 @@ def test_check_failure_is_one_error_line_and_exit_1(
         f"error: {path}: ValueError: chr() arg not in range(0x110000) second line"
     )
     assert "Traceback" not in result.output
+
+
+CODES = ["LIC001", "ICP001", "ICP002", "ICP003", "PSB001", "PSB002", "PSB003", "BIZ001"]
+
+
+def _rules(result) -> dict[str, dict]:
+    assert result.exit_code == 0, result.output
+    return {r["code"]: r for r in json.loads(result.output)["rules"]}
+
+
+def test_json_shows_every_rule(runner: CliRunner, tmp_path: Path) -> None:
+    result = _run(runner, str(_write(tmp_path, FOOTER)), "--license", EXP, "--json")
+    rules = json.loads(result.output)["rules"]
+    assert [r["code"] for r in rules] == CODES
+    by_code = {r["code"]: r for r in rules}
+    assert by_code["LIC001"]["status"] == "pass"
+    assert by_code["ICP001"] == {
+        "code": "ICP001",
+        "status": "pass",
+        "message": "ICP filing number shown (visible text; placement at the bottom not checked)",
+        "evidence": ["京ICP备20252223号-1"],
+    }
+    assert by_code["ICP002"]["status"] == "fail"  # no link to beian.miit.gov.cn
+    assert by_code["ICP003"]["status"] == "unknown"  # no --filing
+
+
+@pytest.mark.parametrize(
+    ("filing", "status"),
+    [("京ICP备20252223号", "pass"), ("京 ICP 备 20252223", "pass"), ("京ICP备20252224号", "fail")],
+)
+def test_filing_option_gives_icp003(runner, tmp_path, filing: str, status: str) -> None:
+    path = str(_write(tmp_path, FOOTER))
+    rules = _rules(_run(runner, path, "--license", EXP, "--filing", filing, "--json"))
+    assert rules["ICP003"]["status"] == status
+
+
+def test_police_option_gives_psb003(runner: CliRunner, tmp_path: Path) -> None:
+    html = FOOTER.replace("</div>", " 京公网安备11010502000001号</div>")
+    path = str(_write(tmp_path, html))
+    args = ["--license", EXP, "--json", "--police"]
+    assert _rules(_run(runner, path, *args, "京公网安备11010502000001号"))["PSB003"]["status"] == (
+        "pass"
+    )
+    assert _rules(_run(runner, path, *args, "京公网安备11010502000009号"))["PSB003"]["status"] == (
+        "fail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "bad"), [("--filing", EXP), ("--filing", "12345678"), ("--police", "京ICP备1号")]
+)
+def test_bad_expected_filing_exits_2_naming_it(runner, tmp_path, option: str, bad: str) -> None:
+    result = _run(runner, str(_write(tmp_path, FOOTER)), "--license", EXP, option, bad)
+    assert result.exit_code == 2
+    assert option in result.output and repr(bad) in result.output
+
+
+def test_readable_output_lists_each_rule(runner: CliRunner, tmp_path: Path) -> None:
+    path = _write(tmp_path, FOOTER)
+    result = _run(runner, str(path), "--license", EXP, "--filing", "京ICP备20252223号")
+    lines = result.output.splitlines()
+    start = lines.index("rules:")
+    listed = [
+        line.split()[:2]
+        for line in lines[start + 1 :]
+        if line.startswith("  ") and line.split()[0] in CODES
+    ]
+    assert [code for code, _ in listed] == CODES
+    assert dict(listed)["ICP003"] == "pass" and dict(listed)["PSB002"] == "not_applicable"
+
+
+def test_expected_is_built_in_one_place(monkeypatch, runner, tmp_path) -> None:
+    """The seam for looking up a site's imported filing: check-html takes Expected from it."""
+    from crawler.check.rules import Expected
+
+    module = sys.modules["crawler.cli.check_html"]
+    monkeypatch.setattr(module, "expected_filings", lambda f, p: Expected("京ICP备20252223号"))
+    rules = _rules(_run(runner, str(_write(tmp_path, FOOTER)), "--license", EXP, "--json"))
+    assert rules["ICP003"]["status"] == "pass"

@@ -8,6 +8,7 @@ import pytest
 
 from crawler.check.decide import check_page
 from crawler.check.finding import Verdict
+from crawler.check.rules import RULES, STATUSES, Expected
 from tests.conftest import CORPUS, REPO
 
 LABELS = CORPUS / "labels.json"
@@ -149,3 +150,60 @@ def test_company_name_on_a_real_footer(checked) -> None:
     assert shown.company_shown is True
     other = check_page(_page(entry), "沪B2-20170116", company="北京字节跳动科技有限公司")
     assert other.company_shown is False
+
+
+# The footer rules (crawler/check/rules) on the real pages.
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=_id(e)) for e in ENTRIES])
+def test_every_rule_answers_on_every_page(checked, entry: dict) -> None:
+    finding = _check(checked, entry, entry["displayed"][0] if entry["displayed"] else ABSENT[0])
+    assert [r.code for r in finding.rules] == [r.code for r in RULES]
+    for r in finding.rules:
+        assert r.status in STATUSES and r.message and "\n" not in r.message, r
+    by_code = {r.code: r for r in finding.rules}
+    lic001 = {Verdict.COMPLIANT: "pass", Verdict.NEEDS_RENDER: "unknown"}
+    assert by_code["LIC001"].status == lic001.get(finding.verdict, "fail")
+    assert by_code["ICP003"].status == "unknown"  # no expected filing given
+    if not finding.filings:
+        assert by_code["ICP002"].status == "not_applicable"
+
+
+@pytest.mark.parametrize(
+    "entry", [pytest.param(e, id=_id(e)) for e in ENTRIES if e["filings_seen"]]
+)
+def test_icp_rules_on_pages_showing_a_filing(entry: dict) -> None:
+    """ICP001 passes where the label lists a filing; ICP003 passes for that filing (any suffix)
+    and fails for another; ICP002 is decided (pass or fail, never not_applicable)."""
+    filing = entry["filings_seen"][0]
+    same = check_page(_page(entry), ABSENT[0], expected_filing=Expected(filing=filing))
+    by_code = {r.code: r for r in same.rules}
+    assert by_code["ICP001"].status == "pass", by_code["ICP001"]
+    assert filing in by_code["ICP001"].evidence
+    assert by_code["ICP002"].status in {"pass", "fail"}
+    assert by_code["ICP003"].status == "pass", by_code["ICP003"]
+    first = filing[filing.index("备") + 1]
+    other = filing.replace(f"备{first}", "备" + ("9" if first != "9" else "8"), 1)
+    differs = check_page(_page(entry), ABSENT[0], expected_filing=Expected(filing=other))
+    assert {r.code: r.status for r in differs.rules}["ICP003"] == "fail"
+
+
+def test_retired_miit_host_fails_icp002_on_a_real_page(checked) -> None:
+    entry = next(e for e in ENTRIES if e["file"] == "gne_tests_thepaper_1.html")
+    finding = _check(checked, entry, "沪B2-20170116")
+    icp002 = {r.code: r for r in finding.rules}["ICP002"]
+    assert (icp002.status, icp002.evidence) == ("fail", ("http://www.miitbeian.gov.cn",))
+    assert "retired" in icp002.message
+
+
+def test_police_filing_linked_to_the_older_host_on_a_real_page(checked) -> None:
+    entry = next(e for e in ENTRIES if e["file"] == "gne_tests_thepaper_1.html")
+    by_code = {r.code: r for r in _check(checked, entry, "沪B2-20170116").rules}
+    assert by_code["PSB001"].status == "pass"
+    assert by_code["PSB002"].status == "pass" and "beian.gov.cn" in by_code["PSB002"].evidence[0]
+
+
+def test_business_licence_link_on_a_real_page(checked) -> None:
+    entry = next(e for e in ENTRIES if e["file"] == "gne_tests_cjn_1.html")
+    biz = {r.code: r for r in _check(checked, entry, ABSENT[0]).rules}["BIZ001"]
+    assert biz.status == "pass" and any("yyzz" in e for e in biz.evidence)
