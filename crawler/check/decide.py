@@ -31,7 +31,14 @@ from crawler.check.finding import (
     NumberEvidence,
     Verdict,
 )
-from crawler.check.parse import LabelHit, Occurrence, mark_candidates, parse_marked, text_fractions
+from crawler.check.parse import (
+    LabelHit,
+    Occurrence,
+    PageBottom,
+    mark_candidates,
+    parse_marked,
+    text_fractions,
+)
 from crawler.check.rules import Expected, PageFacts, apply_rules
 from crawler.check.scan import PageScan, RawPage, rule_needles, scan_page, shows_company
 from crawler.check.signals import _render_signals
@@ -119,20 +126,26 @@ def check_page(
 
     base = _base_url(raw, url) if labels else url
     fractions: dict[int, tuple[float, int]] | None = None
+    bottom: PageBottom | None = None
 
-    def region(footer: bool, marks: list[int]) -> str:
-        nonlocal fractions
+    def region(footer: bool, marks: list[int], element: Any = None) -> str:
+        """Footer by name or place; else bottom by text position; else in the page's last block."""
+        nonlocal fractions, bottom
         if footer:
             return FOOTER
-        if not marks:
+        if not marks and element is None:
             return BODY
         if fractions is None:
-            fractions = text_fractions(marked)
+            fractions, total = text_fractions(marked)
+            bottom = PageBottom(total)
         pos = [fractions[k] for k in marks if k in fractions]
-        if not pos:
-            return BODY
-        fraction, after = min(pos)
-        return FOOTER if fraction >= BOTTOM_FRACTION or after <= BOTTOM_CHARS else BODY
+        if pos:
+            fraction, after = min(pos)
+            if fraction >= BOTTOM_FRACTION or after <= BOTTOM_CHARS:
+                return FOOTER
+        if element is not None and bottom is not None and bottom(element, BOTTOM_CHARS):
+            return FOOTER
+        return BODY
 
     def path(el: Any, suffix: str) -> str:
         try:
@@ -150,7 +163,7 @@ def check_page(
             raw=occ.raw,
             context=occ.context,
             path=path(occ.element, occ.path_suffix),
-            region=region(occ.footer, occ.marks),
+            region=region(occ.footer, occ.marks, occ.element if occ.visible else None),
             visible=occ.visible,
             where=occ.where,
             suffix=occ.suffix,
@@ -178,7 +191,7 @@ def check_page(
             href=_resolve(lab.href, base),
             src=_resolve(lab.src, base),
             path=path(lab.element, ""),
-            region=region(lab.footer, lab.marks),
+            region=region(lab.footer, lab.marks, lab.element),
             context=lab.context,
         )
         if (ev_l.text, ev_l.path) not in seen_labels:
