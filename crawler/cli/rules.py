@@ -1,5 +1,6 @@
-"""``icpwatch rules off|on|list``: per-licence switches for rules that do not apply to its sites
-(BIZ001 only binds e-commerce operators). A switched-off rule reports ``not_applicable``.
+"""``icpwatch rules off|on|list``: per-licence switches for rules that do not apply to its sites.
+BIZ001 binds e-commerce operators only, so it is off unless switched on. A rule switched off
+reports ``not_applicable``.
 
 Exit codes: 0 done; 1 the licence is not in the database; 2 usage errors (a malformed licence
 number, an unknown rule code).
@@ -12,14 +13,14 @@ import json
 import click
 from sqlite_utils import Database
 
+from crawler.check.rules import DEFAULT_OFF
 from crawler.cli.common import EXIT_FAILED, open_db, parse_number_arg
 from crawler.store.filings import (
     UnknownRule,
     check_codes,
     known_rule_codes,
     list_switches,
-    switch_off,
-    switch_on,
+    switch,
 )
 
 
@@ -55,7 +56,7 @@ def off(
 ) -> None:
     """Switch rule CODE… off for licence NUMBER (e.g. rules off 京B2-20252223 BIZ001)."""
     db, license_no = _licence(ctx, number)
-    changed = switch_off(db, license_no, code, by=by, why=why)
+    changed = switch(db, license_no, code, "off", by=by, why=why)
     for c in code:
         click.echo(f"{'off' if c in changed else 'unchanged':<10} {license_no} {c}")
 
@@ -63,11 +64,16 @@ def off(
 @rules.command("on")
 @click.argument("number")
 @click.argument("code", nargs=-1, required=True, callback=_codes)
+@click.option("--by", metavar="NAME", help="Who decided (kept with the switch).")
+@click.option("--why", metavar="TEXT", help="Why the rule applies (kept with the switch).")
 @click.pass_context
-def on(ctx: click.Context, number: str, code: tuple[str, ...]) -> None:
-    """Switch rule CODE… on again for licence NUMBER."""
+def on(
+    ctx: click.Context, number: str, code: tuple[str, ...], by: str | None, why: str | None
+) -> None:
+    """Switch rule CODE… on for licence NUMBER (e.g. rules on 京B2-20252223 BIZ001 for an
+    e-commerce operator: BIZ001 is off unless switched on)."""
     db, license_no = _licence(ctx, number)
-    changed = switch_on(db, license_no, code)
+    changed = switch(db, license_no, code, "on", by=by, why=why)
     for c in code:
         click.echo(f"{'on' if c in changed else 'unchanged':<10} {license_no} {c}")
 
@@ -77,17 +83,18 @@ def on(ctx: click.Context, number: str, code: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON list of the switches.")
 @click.pass_context
 def list_(ctx: click.Context, number: str | None, as_json: bool) -> None:
-    """The rules switched off (for licence NUMBER, or every licence), and the known codes."""
+    """The switches (for licence NUMBER, or every licence), the known codes and the defaults."""
     license_no = parse_number_arg(number) if number else None
     db = open_db(ctx, write=False)
     rows = list_switches(db, license_no) if db["rule_switches"].exists() else []
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    click.echo(f"rules: {' '.join(known_rule_codes())}")
+    defaults = " ".join(sorted(DEFAULT_OFF))
+    click.echo(f"rules: {' '.join(known_rule_codes())}; off unless switched on: {defaults}")
     if not rows:
-        click.echo("no rule is switched off")
+        click.echo("no licence has a switch")
     for row in rows:
         detail = " · ".join(x for x in (row["by"], row["why"]) if x)
-        line = f"{row['license_no']}  {row['code']}  off since {row['off_since'][:10]}"
+        line = f"{row['license_no']}  {row['code']}  {row['state']} since {row['since'][:10]}"
         click.echo(f"{line}  {detail}".rstrip())

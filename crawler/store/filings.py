@@ -22,7 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crawler.check import rules as rule_registry
-from crawler.check.rules import Expected
+from crawler.check.rules import DEFAULT_OFF, Expected
 from crawler.licences.domains import InvalidDomain, normalise_host
 from crawler.licences.numbers import PROVINCES, normalise
 from crawler.store.database import now
@@ -293,49 +293,37 @@ def check_codes(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
-def switch_off(
+def switch(
     db: Database,
     license_no: str,
     codes: Iterable[str],
+    state: str,
     by: str | None = None,
     why: str | None = None,
 ) -> list[str]:
-    """Switch rules off for a licence; returns the codes that were on. A switch already off
-    keeps its date (and gets the new by/why when given)."""
+    """Switch rules ``on`` or ``off`` for a licence; returns the codes whose state changed. A
+    switch already in that state keeps its date (and gets the new by/why when given). The row
+    stays either way: it records who decided, also when the decision is the default."""
     stamp, changed = now(), []
     with db.conn:
         for code in check_codes(codes):
             row = db.execute(
-                "SELECT 1 FROM rule_switches WHERE license_no = ? AND code = ?", [license_no, code]
+                "SELECT state FROM rule_switches WHERE license_no = ? AND code = ?",
+                [license_no, code],
             ).fetchone()
-            if row is None:
+            was_off = row[0] == "off" if row else code in DEFAULT_OFF
+            if was_off != (state == "off"):
                 changed.append(code)
-                db["rule_switches"].insert(
-                    {
-                        "license_no": license_no,
-                        "code": code,
-                        "off_since": stamp,
-                        "by": by,
-                        "why": why,
-                    }
-                )
+            if row is None or row[0] != state:
+                db["rule_switches"].upsert(
+                    {"license_no": license_no, "code": code, "state": state, "since": stamp,
+                     "by": by, "why": why},
+                    pk=("license_no", "code"),
+                )  # fmt: skip
             elif by or why:
                 db["rule_switches"].update(
                     (license_no, code), {k: v for k, v in (("by", by), ("why", why)) if v}
                 )
-    return changed
-
-
-def switch_on(db: Database, license_no: str, codes: Iterable[str]) -> list[str]:
-    """Switch rules back on; returns the codes that were off."""
-    changed = []
-    with db.conn:
-        for code in check_codes(codes):
-            cursor = db.execute(
-                "DELETE FROM rule_switches WHERE license_no = ? AND code = ?", [license_no, code]
-            )
-            if cursor.rowcount:
-                changed.append(code)
     return changed
 
 
@@ -345,15 +333,15 @@ def list_switches(db: Database, license_no: str | None = None) -> list[dict[str,
 
 
 def rules_off(db: Database, license_nos: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Each licence's switched-off codes (licences with none are absent)."""
+    """Each licence's switched-off codes: DEFAULT_OFF, then its own switches."""
     wanted = sorted(set(license_nos))
-    off: dict[str, set[str]] = {}
+    off = {license_no: set(DEFAULT_OFF) for license_no in wanted}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        for license_no, code in db.execute(
-            "SELECT license_no, code FROM rule_switches "
+        for license_no, code, state in db.execute(
+            "SELECT license_no, code, state FROM rule_switches "
             f"WHERE license_no IN ({','.join('?' * len(chunk))})",
             chunk,
         ):
-            off.setdefault(license_no, set()).add(code)
+            (off[license_no].add if state == "off" else off[license_no].discard)(code)
     return {k: frozenset(v) for k, v in off.items()}

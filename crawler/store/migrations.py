@@ -177,9 +177,9 @@ def m004_filings_and_rules(db: Database) -> None:
         if_not_exists=True,
     )
     db["rule_switches"].create(
-        {"license_no": str, "code": str, "off_since": str, "by": str, "why": str},
+        {"license_no": str, "code": str, "state": str, "since": str, "by": str, "why": str},
         pk=("license_no", "code"),
-        not_null={"license_no", "code", "off_since"},
+        not_null={"license_no", "code", "state", "since"},
         foreign_keys=[("license_no", "licenses", "license_no")],
         if_not_exists=True,
     )

@@ -160,8 +160,7 @@ def select_targets(
     expected = expected_by_host(db, (r[2] for r in rows))
     off = rules_off(db, hosts)
     return [
-        Target(r[0], r[1], r[2], r[3], hosts[r[1]], expected.get(r[2]), off.get(r[1], frozenset()))
-        for r in rows
+        Target(r[0], r[1], r[2], r[3], hosts[r[1]], expected.get(r[2]), off[r[1]]) for r in rows
     ]
 
 

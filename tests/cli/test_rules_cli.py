@@ -22,7 +22,7 @@ def run(db_path: Path, *args: str) -> tuple[int, str, str]:
 def switches(db_path: Path, *number: str) -> list[tuple[str, str]]:
     code, out, _ = run(db_path, "list", "--json", *number)
     assert code == 0
-    return [(r["license_no"], r["code"]) for r in json.loads(out)]
+    return [(r["license_no"], r["code"], r["state"]) for r in json.loads(out)]
 
 
 @pytest.fixture
@@ -37,25 +37,38 @@ def test_the_issue_codes_are_known() -> None:
 
 def test_off_on_and_list(db_path: Path) -> None:
     code, out, _ = run(
-        db_path, "off", "京Ｂ２－20252223", "biz001", "PSB002", "--by", "li", "--why", "no shop"
+        db_path, "off", "京Ｂ２－20252223", "icp003", "PSB002", "--by", "li", "--why", "no filing"
     )
     assert code == 0
-    assert out.splitlines() == [f"off        {JING} BIZ001", f"off        {JING} PSB002"]
-    assert run(db_path, "off", JING, "BIZ001")[1].startswith("unchanged")
-    assert run(db_path, "off", HU, "BIZ001")[0] == 0
-    assert switches(db_path) == [(JING, "BIZ001"), (JING, "PSB002"), (HU, "BIZ001")]
-    assert switches(db_path, JING) == [(JING, "BIZ001"), (JING, "PSB002")]
+    assert out.splitlines() == [f"off        {JING} ICP003", f"off        {JING} PSB002"]
+    assert run(db_path, "off", JING, "ICP003")[1].startswith("unchanged")
+    assert run(db_path, "off", HU, "PSB002")[0] == 0
+    assert switches(db_path) == [
+        (JING, "ICP003", "off"),
+        (JING, "PSB002", "off"),
+        (HU, "PSB002", "off"),
+    ]
+    assert switches(db_path, JING) == [(JING, "ICP003", "off"), (JING, "PSB002", "off")]
     code, out, _ = run(db_path, "list", JING)
-    assert code == 0 and f"{JING}  BIZ001  off since " in out and "li · no shop" in out
+    assert code == 0 and f"{JING}  ICP003  off since " in out and "li · no filing" in out
 
     code, out, _ = run(db_path, "on", JING, "PSB002", "ICP001")
     assert out.splitlines() == [f"on         {JING} PSB002", f"unchanged  {JING} ICP001"]
-    assert switches(db_path) == [(JING, "BIZ001"), (HU, "BIZ001")]
+    assert (JING, "PSB002", "on") in switches(db_path)
+
+
+def test_biz001_is_off_until_a_licence_switches_it_on(db_path: Path) -> None:
+    """《电子商务法》 binds e-commerce operators only: BIZ001 is switched on per licence."""
+    code, out, _ = run(db_path, "on", JING, "BIZ001", "--why", "online shop")
+    assert code == 0 and out.splitlines() == [f"on         {JING} BIZ001"]
+    assert run(db_path, "on", JING, "BIZ001")[1].startswith("unchanged")
+    assert run(db_path, "off", HU, "BIZ001")[1].startswith("unchanged")  # off already
+    assert switches(db_path) == [(JING, "BIZ001", "on"), (HU, "BIZ001", "off")]
 
 
 def test_comma_lists_and_repeats(db_path: Path) -> None:
     assert run(db_path, "off", JING, "ICP001,icp002", "ICP001")[0] == 0
-    assert switches(db_path) == [(JING, "ICP001"), (JING, "ICP002")]
+    assert switches(db_path) == [(JING, "ICP001", "off"), (JING, "ICP002", "off")]
 
 
 @pytest.mark.parametrize(
@@ -81,4 +94,7 @@ def test_an_unknown_licence_exits_1(db_path: Path) -> None:
 def test_list_names_the_known_codes(db_path: Path) -> None:
     code, out, _ = run(db_path, "list")
     assert code == 0
-    assert out.splitlines() == [f"rules: {' '.join(known_rule_codes())}", "no rule is switched off"]
+    assert out.splitlines() == [
+        f"rules: {' '.join(known_rule_codes())}; off unless switched on: BIZ001",
+        "no licence has a switch",
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.check.rules import Expected
+from crawler.check.rules import DEFAULT_OFF, Expected
 from crawler.cli import main
 from crawler.store.database import open_database
 from crawler.store.filings import (
@@ -245,13 +245,18 @@ def test_targets_and_check_html_see_the_host_filing(db_path: Path) -> None:
     db["filings"].insert(
         {"host": A, "filing": "京ICP备12345678号", "imported_at": "2026-01-01T00:00:00+00:00"}
     )
-    db["rule_switches"].insert(
-        {"license_no": JING, "code": "BIZ001", "off_since": "2026-01-01T00:00:00+00:00"}
+    assert {t.rules_off for t in select_targets(db, CrawlOptions())} == {DEFAULT_OFF}
+    stamp = "2026-01-01T00:00:00+00:00"
+    db["rule_switches"].insert_all(
+        [
+            {"license_no": JING, "code": "BIZ001", "state": "on", "since": stamp},
+            {"license_no": JING, "code": "PSB002", "state": "off", "since": stamp},
+        ]
     )
     targets = {t.host: t for t in select_targets(db, CrawlOptions())}
     assert targets[A].expected == Expected(filing="京ICP备12345678号")
     assert targets[B].expected is None
-    assert targets[A].rules_off == targets[B].rules_off == frozenset({"BIZ001"})
+    assert targets[A].rules_off == targets[B].rules_off == frozenset({"PSB002"})
     assert expected_for(db, f"http://www.{A}/") == Expected(filing="京ICP备12345678号")
     assert expected_for(db, B) is None and expected_for(db, "not a host") is None
 

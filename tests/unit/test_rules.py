@@ -8,6 +8,7 @@ import pytest
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding, Verdict
 from crawler.check.rules import (
+    DEFAULT_OFF,
     NOT_APPLICABLE,
     RULES,
     STATUSES,
@@ -467,13 +468,20 @@ def test_evidence(html: str, code: str, evidence: tuple[str, ...]) -> None:
     assert result(html, code).evidence == evidence
 
 
-@pytest.mark.parametrize("off", [("BIZ001",), frozenset({"BIZ001"}), ["BIZ001", "NOPE99"]])
-def test_a_switched_off_rule_is_not_applicable(off) -> None:
+@pytest.mark.parametrize(
+    ("off", "code", "message"),
+    [
+        (("PSB002",), "PSB002", "switched off for this licence"),
+        (frozenset({"ICP003"}), "ICP003", "switched off for this licence"),
+        (["PSB001", "NOPE99"], "PSB001", "switched off for this licence"),
+        # off by default in a crawl (DEFAULT_OFF): the message says how to switch it on
+        (DEFAULT_OFF, "BIZ001", "off unless switched on for the licence (icpwatch rules on …)"),
+    ],
+)
+def test_a_switched_off_rule_is_not_applicable(off, code: str, message: str) -> None:
     finding = check_page(page(FILING).encode(), EXP, rules_off=off)
     by_code = {r.code: r for r in finding.rules}
-    assert by_code["BIZ001"] == RuleResult(
-        "BIZ001", NOT_APPLICABLE, "switched off for this licence"
-    )
+    assert by_code[code] == RuleResult(code, NOT_APPLICABLE, message)
     assert by_code["ICP001"].status == "pass"  # the others still run
     assert [r.code for r in finding.rules] == [r.code for r in RULES]
 
