@@ -11,12 +11,15 @@ import json
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding, NumberEvidence
 from crawler.check.rules import Expected
 from crawler.check.rules.common import filing_key, police_key
+from crawler.cli.common import open_db
 from crawler.licences.numbers import InvalidLicenceNumber, LicenceNumber, parse_number
+from crawler.store.filings import expected_for
 
 
 def _licence(ctx: click.Context, param: click.Parameter, value: str) -> LicenceNumber:
@@ -51,13 +54,27 @@ def _police(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return value
 
 
-def expected_filings(filing: str | None, police: str | None) -> Expected:
-    """What the site should show, for ICP003 / PSB003: from --filing / --police.
+def expected_filings(
+    ctx: click.Context, url: str | None, filing: str | None, police: str | None
+) -> Expected:
+    """What the site should show, for ICP003 / PSB003: --filing / --police, else what the
+    database's imported filings (``icpwatch filings import``) say for the host of --url."""
+    found = _imported(ctx, url) if url and not (filing and police) else None
+    return Expected(
+        filing=filing or (found.filing if found else None),
+        police=police or (found.police if found else None),
+    )
 
-    The one place Expected is built, so a look-up of the page's host in the imported filings
-    (``icpwatch filings import``, the database) plugs in here; an option given by hand wins.
-    """
-    return Expected(filing=filing, police=police)
+
+def _imported(ctx: click.Context, url: str) -> Expected | None:
+    """The host's imported filings; no database is no look-up, unless --db named one."""
+    root = ctx.find_root()
+    if (
+        root.get_parameter_source("db") is ParameterSource.DEFAULT
+        and not Path(root.obj["db"]).exists()
+    ):
+        return None
+    return expected_for(open_db(ctx, write=False), url)
 
 
 def _evidence_line(e: NumberEvidence) -> str:
@@ -112,7 +129,12 @@ def render(finding: Finding, source: str) -> str:
     help="Expected licence number, e.g. 京B2-20252223 or 京ICP证030173号.",
 )
 @click.option("--company", metavar="NAME", help="Licensee name; reports whether it is shown.")
-@click.option("--url", metavar="URL", help="Address the page was saved from (resolves links).")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Address the page was saved from: resolves links, and its host's imported filing "
+    "(icpwatch filings import) is the expected one.",
+)
 @click.option("--encoding", metavar="LABEL", help="Charset hint, e.g. from the HTTP header.")
 @click.option(
     "--filing",
@@ -127,7 +149,9 @@ def render(finding: Finding, source: str) -> str:
     help="Expected public-security filing, e.g. 京公网安备11010502000001号 (rule PSB003).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Finding as one JSON object.")
+@click.pass_context
 def check_html(
+    ctx: click.Context,
     file: tuple[str, bytes],
     licence: LicenceNumber,
     company: str | None,
@@ -140,7 +164,7 @@ def check_html(
     """Check a saved page FILE for the licence number and the footer rules (see
     docs/finding-json.md)."""
     name, data = file
-    expected = expected_filings(filing, police)
+    expected = expected_filings(ctx, url, filing, police)
     try:
         finding = check_page(
             data, licence, company=company, url=url, encoding=encoding, expected_filing=expected

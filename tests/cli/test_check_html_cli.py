@@ -289,11 +289,22 @@ def test_readable_output_lists_each_rule(runner: CliRunner, tmp_path: Path) -> N
     assert dict(listed)["ICP003"] == "pass" and dict(listed)["PSB002"] == "not_applicable"
 
 
-def test_expected_is_built_in_one_place(monkeypatch, runner, tmp_path) -> None:
-    """The seam for looking up a site's imported filing: check-html takes Expected from it."""
-    from crawler.check.rules import Expected
+def test_url_looks_up_the_hosts_imported_filing(runner: CliRunner, tmp_path: Path) -> None:
+    """``--db DB check-html --url http://HOST/``: ICP003 compares with HOST's imported filing."""
+    db = tmp_path / "icpwatch.db"
+    assert runner.invoke(main, ["--db", str(db), "filings", "add", "shop.example.cn",
+                                "京ICP备12345678号"]).exit_code == 0  # fmt: skip
+    page = _write(tmp_path, FOOTER.replace("京ICP备20252223号-1", "京ICP备12345678号"))
 
-    module = sys.modules["crawler.cli.check_html"]
-    monkeypatch.setattr(module, "expected_filings", lambda f, p: Expected("京ICP备20252223号"))
-    rules = _rules(_run(runner, str(_write(tmp_path, FOOTER)), "--license", EXP, "--json"))
-    assert rules["ICP003"]["status"] == "pass"
+    def icp003(*args: str, url: str | None = None) -> str:
+        check = ["check-html", str(page), "--license", EXP, "--json", *(["--url", url] * bool(url))]
+        result = runner.invoke(main, [*args, *check])
+        assert result.exit_code == 0, result.output
+        rules = {r["code"]: r for r in json.loads(result.stdout)["rules"]}
+        return rules["ICP003"]["status"]
+
+    assert icp003("--db", str(db)) == "unknown"  # no --url: no host to look up
+    assert icp003("--db", str(db), url="http://www.shop.example.cn/") == "pass"
+    assert icp003("--db", str(db), url="http://other.example.cn/") == "unknown"
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # the default database is absent
+        assert icp003(url="http://shop.example.cn/") == "unknown"
