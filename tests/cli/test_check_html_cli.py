@@ -289,7 +289,9 @@ def test_readable_output_lists_each_rule(runner: CliRunner, tmp_path: Path) -> N
     assert dict(listed)["ICP003"] == "pass" and dict(listed)["PSB002"] == "not_applicable"
 
 
-def test_url_looks_up_the_hosts_imported_filing(runner: CliRunner, tmp_path: Path) -> None:
+def test_url_looks_up_the_hosts_imported_filing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--db DB check-html --url http://HOST/``: ICP003 compares with HOST's imported filing."""
     db = tmp_path / "icpwatch.db"
     assert runner.invoke(main, ["--db", str(db), "filings", "add", "shop.example.cn",
@@ -306,5 +308,7 @@ def test_url_looks_up_the_hosts_imported_filing(runner: CliRunner, tmp_path: Pat
     assert icp003("--db", str(db)) == "unknown"  # no --url: no host to look up
     assert icp003("--db", str(db), url="http://www.shop.example.cn/") == "pass"
     assert icp003("--db", str(db), url="http://other.example.cn/") == "unknown"
-    with runner.isolated_filesystem(temp_dir=tmp_path):  # the default database is absent
-        assert icp003(url="http://shop.example.cn/") == "unknown"
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    assert icp003(url="http://shop.example.cn/") == "unknown"  # the default database is absent
+    assert not (tmp_path / "empty" / "icpwatch.db").exists()
