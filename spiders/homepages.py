@@ -217,7 +217,14 @@ class HomepagesSpider(scrapy.Spider):
             away = navigated_away(static, url, self.browser.landed(page), hosts)
             if away:  # a script took the page to another site: nothing of it is filed
                 return away
-            finding, measured = await rendered_finding(page, target.license_no, target.company, url)
+            finding, measured = await rendered_finding(
+                page,
+                target.license_no,
+                target.company,
+                url,
+                expected_filing=target.expected,
+                rules_off=target.rules_off,
+            )
             shot = None
             if self.screenshots:
                 shot = await take_screenshot(page, finding, measured, self._shot_path(target))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from crawler.check.rendered import (
     apply_browser,
     evidence_key,
 )
+from crawler.check.rules import Expected
 from crawler.fetch.addresses import literal_refusal
 
 RENDER_MODES = ("auto", "never", "always")
@@ -193,10 +195,21 @@ async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:
 
 
 async def rendered_finding(
-    page: Any, expected: str, company: str | None, url: str
+    page: Any,
+    expected: str,
+    company: str | None,
+    url: str,
+    *,
+    expected_filing: Expected | None = None,
+    rules_off: Iterable[str] = (),
 ) -> tuple[Finding, dict[str, Any]]:
-    """The footer check on the DOM as it is now, with visibility decided by the browser."""
-    finding = check_page(await page.content(), expected, company=company, url=url)
+    """The footer check on the DOM as it is now, with visibility decided by the browser; the
+    rules as the static check runs them (the host's filings, the licence's switches)."""
+    html = await page.content()
+    finding = check_page(
+        html, expected, company=company, url=url, expected_filing=expected_filing,
+        rules_off=rules_off,
+    )  # fmt: skip
     items = [[e.path, e.raw] for e in (*finding.displayed, *finding.hidden)]
     measured = await page.evaluate(VISIBILITY_JS, [items, MIN_FONT_PX, MIN_CONTRAST])
     facts = {

@@ -82,6 +82,16 @@ def test_rendered_verdicts(rendered: Path, host: str) -> None:
         assert (verdict, flag, error) == (expected, 1, None)
 
 
+def test_rendered_rows_carry_the_rules_as_the_crawl_runs_them(rendered: Path) -> None:
+    """The rules on the rendered page see the licence's switches (BIZ001 off by default)."""
+    rows = query(rendered, "select host, rules from checks where rendered")
+    assert rows
+    for host, rules in rows:
+        by_code = {r["code"]: r for r in json.loads(rules)}
+        assert by_code["LIC001"]["status"] in ("pass", "fail"), host
+        assert by_code["BIZ001"]["status"] == "not_applicable", host
+
+
 def test_screenshots_are_real_pngs_of_the_number(rendered: Path) -> None:
     rows = query(
         rendered,
