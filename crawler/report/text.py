@@ -99,13 +99,13 @@ def _verdict_colour(verdict: str | None) -> str:
 def _detail(row: dict[str, Any]) -> str:
     names = flags(row)
     parts = [f"[{' '.join(names)}]"] if names else []
-    failed = failed_rules(row)
-    if failed:
-        parts.append(f"fails {','.join(failed)}")
-    if row["error"]:
+    if row["error"]:  # what went wrong with the fetch first: the rules come after it
         parts.append(row["error"])
     elif row["offsite_redirect"]:
         parts.append(f"→ {row['final_url']}")
+    failed = failed_rules(row)
+    if failed:
+        parts.append(f"fails {','.join(failed)}")
     if row["evidence_snippet"]:
         parts.append(row["evidence_snippet"])
     return _SPACE.sub(" ", terminal_text("  ".join(parts)))
