@@ -41,6 +41,7 @@ class CheckItem:
     rendered: int = 0
     static_verdict: str | None = None
     render_error: str | None = None
+    render_reason: str | None = None
     screenshot_path: str | None = None
     screenshot_size: int | None = None
     screenshot_sha256: str | None = None
@@ -100,6 +101,7 @@ def check_item(
         rendered=int(outcome.rendered),
         static_verdict=outcome.static_verdict or outcome.verdict,
         render_error=outcome.render_error,
+        render_reason=outcome.render_reason,
         screenshot_path=shot.path if shot else None,
         screenshot_size=shot.size if shot else None,
         screenshot_sha256=shot.sha256 if shot else None,

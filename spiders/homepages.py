@@ -36,12 +36,12 @@ from crawler.items import CheckItem, check_item
 from crawler.licences.domains import homepage_urls, normalise_host
 from crawler.licences.numbers import canonical
 from crawler.render.browser import Browser
+from crawler.render.policy import render_decision
 from crawler.render.rendering import (
     RENDER_MODES,
     rendered_finding,
     settle,
     take_screenshot,
-    wants_render,
 )
 from crawler.store.runs import CrawlOptions, CrawlRun, Target
 
@@ -203,7 +203,9 @@ class HomepagesSpider(scrapy.Spider):
             expected_filing=target.expected,
             rules_off=tuple(sorted(target.rules_off)),
         )
-        if self.browser and wants_render(self.render, outcome.finding, response.body):
+        decision = render_decision(self.render, outcome.finding, response.body)
+        outcome = replace(outcome, render_reason=decision.reason)
+        if self.browser and decision.render:
             outcome = await self._rendered(response.url, target, outcome)
         return [check_item(target, outcome, attempts, _ms(started))]
 

@@ -87,6 +87,7 @@ class Outcome:
     rendered: bool = False  # the verdict comes from the page rendered in Chromium
     static_verdict: str | None = None  # the static verdict, kept beside a rendered one
     render_error: str | None = None  # why rendering failed (the static verdict stands)
+    render_reason: str | None = None  # why the page was or was not rendered (render/policy)
     screenshot: Screenshot | None = None
 
 

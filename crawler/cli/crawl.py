@@ -194,7 +194,8 @@ def _coordinate(
     type=click.Choice(RENDER_MODES),
     default="auto",
     show_default=True,
-    help="Render in headless Chromium: app shells and scripted missing/label-only pages "
+    help="Render in headless Chromium: only pages a browser could change the verdict of, e.g. "
+    "app shells and footers scripts write into "
     "(auto), every page (always), or none (never).",
 )
 @click.option(

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.check.decide import check_page
-from crawler.check.finding import Finding, Verdict
+from crawler.check.finding import Finding
 from crawler.check.outcome import Screenshot
 from crawler.check.rendered import (
     MIN_CONTRAST,
@@ -54,9 +54,6 @@ PRIVATE_CANDIDATES = re.compile(
     r"(?::[0-9]*)?(?:[/?#]|$)",
     re.IGNORECASE,
 )
-_SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
-#: Static verdicts a browser can overturn cheaply when the page runs scripts.
-_RECHECK = (Verdict.MISSING, Verdict.LABEL_ONLY)
 VIEWPORT = {"width": 1366, "height": 900}
 SCREENSHOT_PAD = (240, 24)  # px left/right and above/below the number: its label shows too
 BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
@@ -67,18 +64,6 @@ SETTLE_MS = 3000  # longest wait for the network to go quiet after that
 def refused(url: str) -> bool:
     """Whether a rendered page may not load ``url`` (its host is a non-public address)."""
     return literal_refusal(urlsplit(url).hostname or "") is not None
-
-
-def wants_render(mode: str, finding: Finding | None, body: bytes) -> bool:
-    """``always``: every judged page; ``auto``: app shells, and missing/label-only pages that
-    run scripts (the number may be built by them)."""
-    if finding is None or mode == "never":
-        return False
-    if mode == "always":
-        return True
-    return finding.verdict == Verdict.NEEDS_RENDER or (
-        finding.verdict in _RECHECK and bool(_SCRIPT.search(body))
-    )
 
 
 #: Runs in the page. For each evidence [XPath, raw text]: find the text inside the element,

@@ -205,6 +205,13 @@ def m004_filings_and_rules(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_render_reason(db: Database) -> None:
+    """Why each page was or was not rendered, so users can audit the render policy."""
+    if "render_reason" not in db["checks"].columns_dict:
+        db["checks"].add_column("render_reason", str)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)
 

@@ -129,6 +129,11 @@ def test_auto_renders_only_what_needs_it(web, tmp_path: Path) -> None:
     assert query(db, "select verdict from checks where host = 'spa.icpwatch-demo.cn'") == [
         ("compliant",)
     ]
+    reasons = dict(query(db, "select host, render_reason from checks"))
+    assert reasons["late-footer.icpwatch-demo.cn"].startswith("missing: a script writes into")
+    assert reasons["spa.icpwatch-demo.cn"].startswith("needs_render")
+    assert reasons["never-loads.icpwatch-demo.cn"].startswith("missing: the static footer")
+    assert reasons["compliant.icpwatch-demo.cn"].startswith("compliant")
 
 
 def test_a_missing_browser_keeps_the_static_verdict(web, tmp_path: Path) -> None:

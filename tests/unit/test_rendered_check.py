@@ -6,7 +6,6 @@ import pytest
 
 from crawler.check.decide import check_page
 from crawler.check.rendered import ElementFacts, apply_browser, evidence_key
-from crawler.render.rendering import wants_render
 
 EXPECTED = "京B2-20252223"
 
@@ -101,23 +100,3 @@ def test_near_miss_survives_rendering() -> None:
     finding = finding_with(page("京B2-20252232"))
     result = apply_browser(finding, facts_for(finding, 京B2_20252232=SEEN_FOOTER))
     assert (result.verdict, result.near_miss) == ("wrong_number", True)
-
-
-@pytest.mark.parametrize(
-    ("mode", "html", "render"),
-    [
-        ("never", '<div id="app"></div><script src="/a.js"></script>', False),
-        ("auto", '<div id="app"></div><script src="/a.js"></script>', True),  # needs_render
-        ("auto", page("© 2025") + "<script>x()</script>", True),  # missing, runs scripts
-        ("auto", page("© 2025"), False),  # missing, no scripts: nothing could add it
-        ("auto", page('<a href="/l.png">经营许可证</a>') + "<SCRIPT src=x>", True),
-        ("auto", page(EXPECTED) + "<script>x()</script>", False),  # compliant stays static
-        ("always", page(EXPECTED), True),
-    ],
-)
-def test_wants_render(mode: str, html: str, render: bool) -> None:
-    assert wants_render(mode, check_page(html, EXPECTED), html.encode()) is render
-
-
-def test_no_page_is_never_rendered() -> None:
-    assert wants_render("always", None, b"") is False
