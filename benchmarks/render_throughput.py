@@ -24,8 +24,15 @@ average is printed: on a shared machine other work slows the renders.
 
 Targets (the local test web): >= 4 rendered pages/s at the best concurrency (2-core machine);
 peak browser RSS of the larger run within 20 % of the --sites run at the same concurrency.
+
+``--policy`` measures the render policy instead: a default crawl (``--render auto``) against
+``--render never`` over the same hosts: the share of sites sent to the browser and rendered,
+the wall time of each, how many verdicts rendering changed and the reasons
+(``checks.render_reason``). Target on the corpus web (``--pages ../shared/corpus/pages
+--sites 284``): at most 15 % of the sites sent to the browser.
 Usage: .venv/bin/python benchmarks/render_throughput.py [--pages DIR] [--sites N]
        [--mem-factor K] [--concurrency 1,2,4,8] [--no-screenshots] [--timeout S] [--check]
+       [--policy]
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_common import ROOT, bench_db, judged, start_web
+from bench_common import ROOT, bench_db, judged, load, start_web
 
 from crawler.testing.example_web import BENCH_SCENARIOS
 
@@ -160,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-screenshots", dest="screenshots", action="store_false")
     ap.add_argument("--timeout", type=float, help="crawl --timeout (download and render), s")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--policy", action="store_true", help="default crawl against --render never")
     args = ap.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
     if args.pages:
@@ -172,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         n_pages = 6 * len(BENCH_SCENARIOS)
         workload = f"the local test web's {len(BENCH_SCENARIOS)} sites with a page"
     args.sites = args.sites or n_pages  # the memory run then serves the same pages K times
+    if args.policy:
+        return policy(args, workload)
     load_before = os.getloadavg()[0]
     big_sites, mem_c = args.sites * args.mem_factor, 2 if 2 in levels else levels[-1]
     web, proxy = start_web(args.pages, big_sites)
@@ -240,6 +250,41 @@ def main(argv: list[str] | None = None) -> int:
         text = f"peak browser RSS growth {growth:.2f}x (target <= {TARGET_GROWTH:g}x)"
         checks.append((text, growth <= TARGET_GROWTH))
     return judged(checks, args.check)
+
+
+def policy(args: argparse.Namespace, workload: str) -> int:
+    """The default crawl against ``--render never``: what the render policy costs and buys."""
+    web, proxy = start_web(args.pages, args.sites)
+    try:
+        with tempfile.TemporaryDirectory(prefix="icpwatch-render-policy-") as tmp:
+            print(f"{args.sites} sites playing {workload}, example web {proxy}; load {load()}")
+            never = run_crawl(bench_db(Path(tmp) / "never.db", args.sites), proxy, "never", 4, args)
+            db = bench_db(Path(tmp) / "auto.db", args.sites)
+            auto = run_crawl(db, proxy, "auto", 4, args)
+            with sqlite3.connect(db) as conn:
+                sent, changed = conn.execute(
+                    "select count(*) filter (where rendered or render_error is not null), "
+                    "count(*) filter (where static_verdict != verdict) from checks"
+                ).fetchone()
+                reasons = conn.execute(
+                    "select substr(render_reason, 1, 60), count(*), sum(rendered) from checks "
+                    "group by 1 order by 2 desc"
+                ).fetchall()
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+    share = sent / max(auto.rows, 1)
+    print(f"--render never: {never.rows} rows in {never.seconds:.1f} s")
+    print(
+        f"--render auto (default): {auto.rows} rows in {auto.seconds:.1f} s "
+        f"({auto.seconds / max(never.seconds, 1e-9):.1f}x); {sent} sent to the browser "
+        f"({share:.1%}), {auto.rendered} rendered, {auto.errors} render errors, "
+        f"{changed} verdicts changed by rendering"
+    )
+    for reason, n, rendered in reasons:
+        print(f"  {n:>6} {rendered or 0:>6} rendered  {reason or '(no page)'}")
+    return judged([(f"sites sent to the browser {share:.1%} (target <= 15 %)", share <= 0.15)],
+                  args.check)  # fmt: skip
 
 
 if __name__ == "__main__":
