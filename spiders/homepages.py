@@ -250,8 +250,7 @@ class HomepagesSpider(scrapy.Spider):
         try:
             return await self.browser.render(url, judge)
         except Exception as exc:  # a failed render never loses the static result
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            return replace(static, render_error=error)
+            return replace(static, render_error=error_line(exc))
 
     def _shot_path(self, target: Target) -> Path:
         base = self.evidence_dir or self.settings.get("ICPWATCH_EVIDENCE_DIR")

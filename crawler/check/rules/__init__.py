@@ -21,6 +21,8 @@ STATUSES = (PASS, FAIL, NOT_APPLICABLE, UNKNOWN)
 #: 《电子商务法》 art. 15 binds e-commerce operators only, and BIZ001's needles are a third of
 #: the check's time on a typical page.
 DEFAULT_OFF = frozenset({"BIZ001"})
+OFF = "switched off for this licence"
+OFF_BY_DEFAULT = "off unless switched on for the licence (icpwatch rules on …)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +100,8 @@ def apply_rules(
     """Every rule's result; a rule switched off for the licence is ``not_applicable``."""
     skip = frozenset(off)
     return tuple(
-        RuleResult(r.code, NOT_APPLICABLE, _OFF[r.code in DEFAULT_OFF])
+        RuleResult(r.code, NOT_APPLICABLE, OFF_BY_DEFAULT if r.code in DEFAULT_OFF else OFF)
         if r.code in skip
         else r.check(finding, facts, expected)
         for r in RULES
     )
-
-
-_OFF = {
-    False: "switched off for this licence",
-    True: "off unless switched on for the licence (icpwatch rules on …)",
-}
