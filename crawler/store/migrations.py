@@ -212,6 +212,71 @@ def m005_render_reason(db: Database) -> None:
         db["checks"].add_column("render_reason", str)
 
 
+@migrations()
+def m006_waivers(db: Database) -> None:
+    """Waivers (``icpwatch waive``): a known finding stops alarming until a date. Both tables are
+    append-only by trigger, so the audit trail (who waived or revoked what, when and why) cannot
+    be edited; revoking is a ``waiver_events`` row, never a change to the waiver."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS waivers (
+            id INTEGER PRIMARY KEY,
+            host TEXT NOT NULL,
+            license_no TEXT REFERENCES licenses(license_no),
+            verdict TEXT,
+            rule TEXT,
+            until TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK (verdict IS NULL OR rule IS NULL)
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_waivers_host ON waivers (host)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS waiver_events (
+            id INTEGER PRIMARY KEY,
+            waiver_id INTEGER NOT NULL REFERENCES waivers(id),
+            action TEXT NOT NULL CHECK (action IN ('add', 'revoke')),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_waiver_events_once "
+        "ON waiver_events (waiver_id, action)"
+    )
+    for table, hint in (
+        ("waivers", "revoke with icpwatch waive revoke"),
+        ("waiver_events", "the audit trail"),
+    ):
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
+                f"BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only ({hint})'); END"
+            )
+    db.create_view(
+        "waiver_status",
+        """
+        SELECT w.*, r.at AS revoked_at, r.by AS revoked_by, r.reason AS revoke_reason,
+               CASE WHEN r.id IS NOT NULL THEN 'revoked'
+                    WHEN w.until < date('now', 'localtime') THEN 'expired'
+                    ELSE 'active' END AS status
+          FROM waivers w
+          LEFT JOIN waiver_events r ON r.waiver_id = w.id AND r.action = 'revoke'
+        """,
+        replace=True,
+    )
+    db.create_view(
+        "active_waivers", "SELECT * FROM waiver_status WHERE status = 'active'", replace=True
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)
 
