@@ -19,6 +19,11 @@ _SHELL_MAX_LINKS = 30
 _SRC_RE = re.compile(rb"""<(?:script|iframe)\b[^<>]{0,2000}?\ssrc\s*=\s*["']?([^"'\s>]{0,4096})""")
 _FOOT_FILE_RE = re.compile(rb"footer|(?<![a-z])(?:foot|bottom|copyright)(?![a-z])")
 _EMPTY_FOOTER_TAG_RE = re.compile(rb"<footer\b[^<>]{0,4000}>\s*</footer\s*>")
+#: Comment, share and statistics services: the "footer" their scripts build is the footer of
+#: their widget (畅言's cmt-footer.js), never the site's licence line.
+WIDGET_HOSTS = (b"changyan.sohu.com", b"changyan.itc.cn", b"uyan.cc", b"disqus.com",
+                b"share.baidu.com", b"hm.baidu.com", b"cnzz.com", b"addthis.com")  # fmt: skip
+_HOST_RE = re.compile(rb"(?:[a-z][a-z0-9+.-]*:)?//([^/?#:]+)")
 #: An element with id="footer" / id="foot" that is empty in the static page.
 _EMPTY_FOOT_ID_RE = re.compile(rb"""id=["']?(foot(?:er)?)["'\s>][^<>]{0,4000}>\s*</""")
 
@@ -65,8 +70,12 @@ def _app_shell(raw: RawPage) -> str | None:
 
 
 def _foot_file(src: bytes) -> bool:
-    """The file name (last path segment, no query) of a single URL says "footer"."""
+    """The file name (last path segment, no query) of a single URL says "footer", and the URL
+    is not a widget service's."""
     if b"," in src:  # combo URLs (a,b,c.js) bundle many files
+        return False
+    host = _HOST_RE.match(src)
+    if host and any(host[1] == w or host[1].endswith(b"." + w) for w in WIDGET_HOSTS):
         return False
     name = src.split(b"?")[0].split(b"#")[0].rstrip(b"/").rsplit(b"/", 1)[-1]
     return bool(_FOOT_FILE_RE.search(name))
