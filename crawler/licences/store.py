@@ -210,6 +210,48 @@ def remove_domains(db: Database, license_no: str, hosts: list[Host]) -> list[str
     return changed
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """What :func:`replace_manual_domains` did; ``kept`` are the document's domains the list
+    leaves out, which stay (only the licence document adds or removes those)."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+
+
+def replace_manual_domains(db: Database, license_no: str, hosts: list[Host]) -> Replaced:
+    """Make the licence's active manual domains exactly ``hosts``, all or nothing: the missing
+    ones are added, the others marked removed (kept for their history)."""
+    wanted = {h.host for h in hosts}
+    with transaction(db):
+        added = add_manual_domains(db, license_no, hosts)
+        active = list(db["domains"].rows_where("license_no = ? AND active", [license_no]))
+        stale = [
+            Host(d["host"], d["registrable_domain"])
+            for d in active
+            if d["source"] == "manual" and d["host"] not in wanted
+        ]
+        removed = remove_domains(db, license_no, stale) if stale else []
+    kept = [d["host"] for d in active if d["source"] == "document" and d["host"] not in wanted]
+    return Replaced(tuple(added), tuple(removed), tuple(kept))
+
+
+def active_domains(db: Database, license_no: str | None = None) -> list[dict[str, Any]]:
+    """The domains a crawl checks, by licence and host (``domains export``)."""
+    if license_no:
+        _require_licence(db, license_no)
+    where = "active" + (" AND license_no = ?" if license_no else "")
+    return list(
+        db["domains"].rows_where(
+            where,
+            [license_no] if license_no else [],
+            select="host, license_no, source, site_name",
+            order_by="license_no, host",
+        )
+    )
+
+
 def licence_json(db: Database, row: dict[str, Any], today: date) -> dict[str, Any]:
     """The stable JSON object of one licence (``licenses show/list --json``)."""
     expires = date.fromisoformat(row["expires_on"]) if row["expires_on"] else None
