@@ -1,5 +1,6 @@
-"""``icpwatch report``: the latest finished run (or ``--run``) as a table, CSV, JSON or HTML; only
-what changed with ``--changes``; exit 1 on ``--fail-on`` for cron and CI alerting.
+"""``icpwatch report``: the latest finished run (or ``--run``) as a table, CSV, JSON, HTML or
+an Excel workbook; only what changed with ``--changes``; exit 1 on ``--fail-on`` for cron and
+CI alerting; waived findings are shown with their waiver and do not fail.
 
 Exit codes: 0 nothing matched ``--fail-on`` (or no ``--fail-on``), 1 a row matched or there is no
 finished run yet, 2 usage error (bad option value, unknown licence or run). A failing
@@ -12,7 +13,6 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any
 
 import click
@@ -36,10 +36,11 @@ from crawler.report.queries import (
 )
 from crawler.report.text import report_csv, report_table
 from crawler.report.webhook import WebhookError, check_url, post_json
-from crawler.store.database import now
+from crawler.report.xlsx import report_xlsx
+from crawler.store.database import now, today
 from crawler.store.filings import known_rule_codes
 
-FORMATS = ("table", "csv", "json", "html")
+FORMATS = ("table", "csv", "json", "html", "xlsx")
 EXIT_OK, EXIT_MATCHED, EXIT_USAGE = 0, 1, 2
 SQLITE_MAX_INTEGER = 2**63 - 1  # a larger --run cannot even be looked up
 HISTORY_RUNS = 30  # runs in the HTML report's per-domain strip
@@ -96,7 +97,8 @@ def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) 
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="table (coloured on a terminal), csv, json or html (one self-contained file).",
+    help="table (coloured on a terminal), csv, json, html (one self-contained file) or xlsx "
+    "(an Excel workbook: needs -o).",
 )
 @click.option(
     "-o",
@@ -173,6 +175,9 @@ def report(
     webhook: str | None,
 ) -> None:
     """What the last crawl found, per licence and domain (docs/queries.md)."""
+    if fmt == "xlsx" and not output:  # a binary file is no terminal output
+        click.echo("error: --format xlsx writes a workbook: give -o FILE.xlsx", err=True)
+        ctx.exit(EXIT_USAGE)
     if webhook:
         try:
             check_url(webhook)
@@ -190,33 +195,42 @@ def report(
             raise click.UsageError(str(exc)) from None
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_MATCHED)
-    today = date.today()
-    rows = report_rows(db, run, today, known=changes_only)
+    day = today()
+    rows = report_rows(db, run, day, known=changes_only)
     previous = None
     if changes_only:  # each domain against what was known of it at the previous run
         previous = previous_run(db, run)
-        rows = changes(rows, report_rows(db, previous, today, known=True) if previous else [])
+        rows = changes(rows, report_rows(db, previous, day, known=True) if previous else [])
     rows = filter_rows(rows, verdicts, numbers, statuses, rule_patterns)
     data = report_json(run, rows, now(), previous, changes_only)
 
-    if fmt == "html":
-        text = render(data, history(db, run, HISTORY_RUNS))
+    content: str | bytes
+    if fmt == "xlsx":  # sheet "checks" is the whole run even with --changes
+        run_rows = report_rows(db, run, day) if changes_only else rows
+        checks = filter_rows(run_rows, verdicts, numbers, statuses, rule_patterns)
+        content = report_xlsx(data, checks)
+    elif fmt == "html":
+        content = render(data, history(db, run, HISTORY_RUNS))
     elif fmt == "json":
-        text = json.dumps(data, ensure_ascii=False, indent=2)
+        content = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "csv":
-        text = report_csv(data)
+        content = report_csv(data)
     else:
-        text = report_table(data, shutil.get_terminal_size((100, 24)).columns)
+        content = report_table(data, shutil.get_terminal_size((100, 24)).columns)
     if output:
         try:
-            with open(output, "w", encoding="utf-8") as stream:
-                click.echo(text, file=stream)
+            if isinstance(content, bytes):
+                with open(output, "wb") as binary:
+                    binary.write(content)
+            else:
+                with open(output, "w", encoding="utf-8") as stream:
+                    click.echo(content, file=stream)
         except OSError as exc:  # a full disk, a folder that went away: one line, exit 1
             click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
             ctx.exit(1)
         click.echo(f"wrote {output} ({len(rows)} row(s))", err=True)
     else:
-        click.echo(text)
+        click.echo(content)
 
     if webhook and rows:
         try:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from crawler import __version__
 from crawler.check.rules import STATUSES as RULE_STATUSES
-from crawler.report.queries import CHANGE_KINDS, History, flags
+from crawler.report.queries import CHANGE_KINDS, History, flags, waiver_note
 
 #: Background colour per verdict: green for compliant, reds for a page that fails the rule,
 #: oranges for no page to judge, greys for rows without a check.
@@ -77,6 +77,7 @@ th.nosort { cursor: default; }
        white-space: nowrap; }
 .flag { display: inline-block; border: 1px solid #999; border-radius: 3px; padding: 0 .3rem;
         margin: 0 .2rem .1rem 0; font-size: .85em; white-space: nowrap; }
+.flag.waived { border-color: #1565c0; color: #0d47a1; white-space: normal; }
 .strip { display: inline-flex; gap: 2px; }
 .strip i { display: inline-block; width: 9px; height: 16px; border-radius: 2px; }
 .strip i.none { background: #fff; outline: 1px solid #bdbdbd; outline-offset: -1px; }
@@ -192,7 +193,12 @@ def _url(url: str | None) -> str:
 
 
 def _flags(row: dict[str, Any]) -> str:
-    return "".join(f'<span class="flag">{_e(name)}</span>' for name in flags(row))
+    """The row's flags, then its waivers (who waived it on hover)."""
+    waivers = "".join(
+        f'<span class="flag waived" title="{_e("by " + w["by"])}">{_e(waiver_note(w))}</span>'
+        for w in row.get("waivers") or ()
+    )
+    return "".join(f'<span class="flag">{_e(name)}</span>' for name in flags(row)) + waivers
 
 
 def _rules(row: dict[str, Any]) -> str:

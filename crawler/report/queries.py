@@ -23,6 +23,7 @@ from crawler.check.finding import Verdict
 from crawler.check.outcome import CRAWL_VERDICTS
 from crawler.licences.validity import STATUS_SQL, STATUSES
 from crawler.store.filings import known_rule_codes, matching_codes
+from crawler.store.waivers import active_waivers
 
 #: What a check can conclude: the footer check's verdicts, then the crawl's own.
 VERDICTS: tuple[str, ...] = (*(v.value for v in Verdict), *CRAWL_VERDICTS)
@@ -38,8 +39,8 @@ NONCOMPLIANT = "noncompliant"
 FAIL_CONDITIONS: tuple[str, ...] = (NONCOMPLIANT, *ROW_VERDICTS, *STATUSES)
 RULE_FAIL = "fail"
 
-#: The stable keys of a report row, in order (CSV columns, JSON objects; docs/queries.md).
-ROW_KEYS = (
+#: The keys of a report row read from the database, in order.
+_STORED_KEYS = (
     "license_no",
     "company",
     "license_status",
@@ -61,6 +62,9 @@ ROW_KEYS = (
     "screenshot_path",
     "rules",
 )
+#: The stable keys of a report row, in order (CSV columns, JSON objects; docs/queries.md):
+#: ``waivers`` lists the active waivers about the row (:func:`report_rows`).
+ROW_KEYS = (*_STORED_KEYS, "waivers")
 #: Extra keys of a ``--changes`` row.
 CHANGE_KEYS = ("change", "previous_verdict", "previous_checked_at")
 _CHECK_KEYS = ROW_KEYS[ROW_KEYS.index("verdict") :]
@@ -170,15 +174,24 @@ def report_rows(
 
     ``known``: an active domain the pass did not check (a partial ``--due`` run) shows its
     latest earlier check instead: what was known of it then, which ``--changes`` compares.
+    Each row with a finding lists the waivers active on ``today`` that cover it.
     """
     params = {"run": run.id, "today": today.isoformat(), "known": known}
     cursor = db.execute(_ROWS_SQL, params)
-    rows = [dict(zip(ROW_KEYS, values, strict=True)) for values in cursor.fetchall()]
+    rows = [dict(zip(_STORED_KEYS, values, strict=True)) for values in cursor.fetchall()]
+    waivers = active_waivers(db, today)
     for row in rows:
         for key in _BOOLEANS:
             if row[key] is not None:
                 row[key] = bool(row[key])
         row["rules"] = _rules(row["rules"])
+        failed = failed_rules(row)
+        row["waivers"] = [
+            w.summary()
+            for w in waivers
+            if (is_noncompliant(row["verdict"]) or failed)
+            and w.covers(row["host"], row["license_no"], row["verdict"], failed)
+        ]
     return rows
 
 
@@ -208,9 +221,13 @@ def is_condition(condition: str) -> bool:
     return condition in FAIL_CONDITIONS or is_rule_condition(condition)
 
 
+def _any_code(codes: Iterable[str], patterns: Collection[str]) -> bool:
+    return any(fnmatchcase(code, p.strip().upper()) for code in codes for p in patterns)
+
+
 def fails_rule(row: dict[str, Any], patterns: Collection[str]) -> bool:
     """Whether the row's check failed a rule whose code matches one of ``patterns``."""
-    return any(fnmatchcase(code, p.strip().upper()) for code in failed_rules(row) for p in patterns)
+    return _any_code(failed_rules(row), patterns)
 
 
 def condition_names() -> tuple[str, ...]:
@@ -236,6 +253,13 @@ def flags(row: dict[str, Any]) -> list[str]:
         )
         if on
     ]
+
+
+def waiver_note(waiver: dict[str, Any]) -> str:
+    """One line for a waiver next to its row: ``waived #3 (PSB002) until 2026-06-30: why``."""
+    named = waiver["verdict"] or waiver["rule"]
+    scope = f" ({named})" if named else ""
+    return f"waived #{waiver['id']}{scope} until {waiver['until']}: {waiver['reason']}"
 
 
 def change_kind(previous: str | None, verdict: str | None) -> str:
@@ -295,14 +319,20 @@ def filter_rows(
 
 
 def matches(row: dict[str, Any], condition: str) -> bool:
-    """Whether a row trips a ``--fail-on`` condition (see FAIL_CONDITIONS)."""
-    if condition == NONCOMPLIANT:
-        return is_noncompliant(row["verdict"])
+    """Whether a row trips a ``--fail-on`` condition (see FAIL_CONDITIONS). A waiver silences
+    only what it names: a verdict waiver the verdict, a rule waiver that rule's failure, a
+    waiver naming neither every finding of the row; a licence's status is never waived."""
     if condition in STATUSES:
         return row["license_status"] == condition
-    if condition in FAIL_CONDITIONS:
-        return row["verdict"] == condition
-    return fails_rule(row, (condition,))
+    waivers = row.get("waivers") or ()
+    if any(w["verdict"] is None and w["rule"] is None for w in waivers):
+        return False
+    if condition == NONCOMPLIANT or condition in FAIL_CONDITIONS:
+        verdict = row["verdict"]
+        found = is_noncompliant(verdict) if condition == NONCOMPLIANT else verdict == condition
+        return found and not any(w["verdict"] == row["verdict"] for w in waivers)
+    waived = {w["rule"] for w in waivers}
+    return _any_code((c for c in failed_rules(row) if c not in waived), (condition,))
 
 
 def failing(rows: Iterable[dict[str, Any]], conditions: Collection[str]) -> list[dict[str, Any]]:

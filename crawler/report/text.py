@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from crawler.check.outcome import CRAWL_VERDICTS
-from crawler.report.queries import CHANGE_KEYS, ROW_KEYS, failed_rules, flags, is_noncompliant
+from crawler.report.queries import (
+    CHANGE_KEYS,
+    ROW_KEYS,
+    failed_rules,
+    flags,
+    is_noncompliant,
+    waiver_note,
+)
 
 SECTION_TITLES = {
     "newly_noncompliant": "Newly non-compliant",
@@ -99,6 +106,7 @@ def _verdict_colour(verdict: str | None) -> str:
 def _detail(row: dict[str, Any]) -> str:
     names = flags(row)
     parts = [f"[{' '.join(names)}]"] if names else []
+    parts += [f"[{waiver_note(w)}]" for w in row.get("waivers") or ()]
     if row["error"]:  # what went wrong with the fetch first: the rules come after it
         parts.append(row["error"])
     elif row["offsite_redirect"]:

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,6 +24,12 @@ from crawler.store.migrations import known_migrations, migrate, migrations
 def now() -> str:
     """The project's clock: every stored timestamp is UTC, ISO 8601, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def today() -> date:
+    """The calendar day for licence validity and waivers: the local date, as the views'
+    ``date('now', 'localtime')`` (a waiver or licence is still good on its last day)."""
+    return date.today()
 
 
 #: How long a command waits for another writer before giving up (``ICPWATCH_BUSY_TIMEOUT``,
