@@ -28,6 +28,7 @@ def main(ctx: click.Context, db: str) -> None:
 
 # Sub-commands register after ``main`` exists: they import nothing from this module but it.
 from crawler.cli.check_html import check_html  # noqa: E402
+from crawler.cli.check_url import check  # noqa: E402
 from crawler.cli.crawl import crawl  # noqa: E402
 from crawler.cli.domains import domains  # noqa: E402
 from crawler.cli.evidence import evidence  # noqa: E402
@@ -36,16 +37,19 @@ from crawler.cli.licenses import licenses  # noqa: E402
 from crawler.cli.report import report  # noqa: E402
 from crawler.cli.rules import rules  # noqa: E402
 from crawler.cli.serve import serve  # noqa: E402
+from crawler.cli.waive import waive  # noqa: E402
 from crawler.cli.worker import worker  # noqa: E402
 
 main.add_command(licenses)
 main.add_command(licenses, "licences")
 main.add_command(domains)
 main.add_command(check_html)
+main.add_command(check)
 main.add_command(crawl)
 main.add_command(evidence)
 main.add_command(filings)
 main.add_command(rules)
 main.add_command(report)
 main.add_command(serve)
+main.add_command(waive)
 main.add_command(worker)
