@@ -30,6 +30,8 @@ QUERIES = {
     "never_reachable",
     "compliance_over_time",
     "rule_failures_now",
+    "waivers_active",
+    "waivers_expired",
 }
 
 
