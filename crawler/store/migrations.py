@@ -277,6 +277,21 @@ def m006_waivers(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_licence_sources(db: Database) -> None:
+    """How each licence document was read: a scan's text comes from a PDF text layer or from
+    OCR, and an OCR reading is only as good as its confidence (NULLs: a text document)."""
+    columns = db["license_documents"].columns_dict
+    for name, kind in (
+        ("engine", str),
+        ("engine_version", str),
+        ("ocr_confidence", float),
+        ("pages", int),
+    ):
+        if name not in columns:
+            db["license_documents"].add_column(name, kind)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)
 
