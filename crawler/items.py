@@ -91,7 +91,11 @@ def check_item(
         filings=_json(finding.get("filings", [])),
         police_filings=_json(finding.get("police_filings", [])),
         miit_link=int(finding["miit_link"]) if "miit_link" in finding else None,
-        company_shown=int(finding["company_shown"]) if "company_shown" in finding else None,
+        # None when no company was given (``icpwatch check`` without --company, a licence whose
+        # scan has no readable 公司名称)
+        company_shown=None
+        if finding.get("company_shown") is None
+        else int(finding["company_shown"]),
         notes=_json(finding.get("notes", [])),
         content_sha256=outcome.content_sha256,
         size=outcome.size,

@@ -138,7 +138,7 @@ class HomepagesSpider(scrapy.Spider):
         proxied = self.proxy or self.env_https_proxy
         if proxied and self.tunnels.skip_https(target.domain_id):
             skipped = {
-                "url": homepage_urls(target.host)[0],
+                "url": _urls(target)[0],
                 "status": None,
                 "error": SKIPPED,
                 "ms": 0,
@@ -150,7 +150,7 @@ class HomepagesSpider(scrapy.Spider):
         self, target: Target, index: int, attempts: list[dict], started: float
     ) -> scrapy.Request:
         return scrapy.Request(
-            homepage_urls(target.host)[index],
+            _urls(target)[index],
             callback=self.parse_homepage,
             errback=self.on_failure,
             dont_filter=True,
@@ -168,7 +168,7 @@ class HomepagesSpider(scrapy.Spider):
                 "check_error", error_line(exc), http_status=response.status, final_url=response.url
             )
             attempts = [*attempts, _attempt(response.url, response.meta, response.status)]
-            return [check_item(target, outcome, attempts, _ms(started))]
+            return [self._item(target, outcome, attempts, started)]
 
     async def _judge(
         self, response: Response, target: Target, index: int, attempts: list, started: float
@@ -207,7 +207,7 @@ class HomepagesSpider(scrapy.Spider):
         outcome = replace(outcome, render_reason=decision.reason)
         if self.browser and decision.render:
             outcome = await self._rendered(response.url, target, outcome)
-        return [check_item(target, outcome, attempts, _ms(started))]
+        return [self._item(target, outcome, attempts, started)]
 
     async def _rendered(self, url: str, target: Target, static: Outcome) -> Outcome:
         """The outcome judged on the page as Chromium renders it; a failed render keeps the
@@ -263,18 +263,28 @@ class HomepagesSpider(scrapy.Spider):
         if type(failure.value).__name__ == "TunnelError":
             self.tunnels.refused_once()
         attempts = [*kw["attempts"], _attempt(request.url, request.meta, None, outcome.error)]
-        if outcome.fallback and kw["index"] + 1 >= len(homepage_urls(kw["target"].host)):
+        if outcome.fallback and kw["index"] + 1 >= len(_urls(kw["target"])):
             outcome = given_up(kw["target"].host, attempts, outcome)  # blocked if refused
         return self._next_or_give_up(kw["target"], kw["index"], attempts, kw["started"], outcome)
 
     def _next_or_give_up(
         self, target: Target, index: int, attempts: list, started: float, outcome: Outcome
     ) -> list[CheckItem | scrapy.Request]:
-        if outcome.fallback and index + 1 < len(homepage_urls(target.host)):
+        if outcome.fallback and index + 1 < len(_urls(target)):
             return [self._request(target, index + 1, attempts, started)]
         if outcome.fallback:  # every URL failed: report the most telling failure
             outcome = replace(outcome, error=telling_error(target.host, attempts))
-        return [check_item(target, outcome, attempts, _ms(started))]
+        return [self._item(target, outcome, attempts, started)]
+
+    def _item(self, target: Target, outcome: Outcome, attempts: list, started: float) -> CheckItem:
+        """The domain's one row (``icpwatch check`` also keeps the outcome it came from)."""
+        return check_item(target, outcome, attempts, _ms(started))
+
+
+def _urls(target: Target) -> list[str] | tuple[str, ...]:
+    """Where the target's page may answer, in the order tried: its homepage URLs, unless
+    ``icpwatch check`` named others."""
+    return target.urls or homepage_urls(target.host)
 
 
 def _attempt(url: str, meta: dict, status: int | None, error: str | None = None) -> dict:

@@ -43,7 +43,7 @@ from spiders.homepages import HomepagesSpider
 EXIT_FINISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
-def _proxy(value: str | None) -> str | None:
+def checked_proxy(value: str | None) -> str | None:
     """A usable proxy URL or a usage error: a bad port or bracket would otherwise surface as
     every request failing, or a traceback."""
     if value is None:
@@ -108,7 +108,7 @@ def crawl_settings(
     return settings
 
 
-def _open_run(ctx: click.Context, db_path: str, options: CrawlOptions) -> CrawlRun:
+def open_crawl_run(ctx: click.Context, db_path: str, options: CrawlOptions) -> CrawlRun:
     """Lock the database and open the run before anything starts: a refusal is one line."""
     try:
         return CrawlRun.open(db_path, options)
@@ -121,7 +121,7 @@ def _coordinate(
     ctx: click.Context, db_path: str, options: CrawlOptions, url: str, prefix: str, lease: float
 ) -> None:
     """``crawl --redis``: this process queues and stores; `icpwatch worker`s crawl."""
-    run = _open_run(ctx, db_path, options)
+    run = open_crawl_run(ctx, db_path, options)
     display = ProgressDisplay(sys.stderr, 10.0, emit=lambda line: click.echo(line, err=True))
     counts: Counter[str] = Counter()
 
@@ -283,7 +283,7 @@ def crawl(
         check_selection(open_db(ctx), CrawlOptions(numbers, hosts))
     except (InvalidDomain, ValueError, BadSelection) as exc:
         raise click.UsageError(str(exc)) from None
-    proxy = _proxy(secret_url(proxy, proxy_file, "proxy"))
+    proxy = checked_proxy(secret_url(proxy, proxy_file, "proxy"))
     redis_url = secret_url(redis_url, redis_file, "redis")
     if redis_url:
         options = CrawlOptions(
@@ -305,7 +305,7 @@ def crawl(
         **({"ICPWATCH_CHROMIUM": chromium} if chromium else {}),
         **({"USER_AGENT": user_agent} if user_agent else {}),
     )
-    run = _open_run(ctx, db_path, CrawlOptions(numbers, hosts, due))
+    run = open_crawl_run(ctx, db_path, CrawlOptions(numbers, hosts, due))
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(HomepagesSpider)
     errors: list[BaseException] = []

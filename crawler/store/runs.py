@@ -82,6 +82,7 @@ class Target:
     licensed_hosts: frozenset[str]
     expected: Expected | None = None  # the host's imported filings (``filings`` table)
     rules_off: frozenset[str] = frozenset()  # codes switched off for the licence
+    urls: tuple[str, ...] = ()  # what to fetch instead of the homepage URLs (``icpwatch check``)
 
 
 class CrawlLock:
