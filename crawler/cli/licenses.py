@@ -4,56 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from datetime import date
 from pathlib import Path
 
 import click
 
 from crawler.cli.common import open_db, parse_number_arg
+from crawler.licences.document_file import UnreadableDocument, read_document
 from crawler.licences.parser import Licence, NotALicence, parse_licence
+from crawler.licences.scan import (
+    SCAN_SUFFIXES,
+    ScanText,
+    ScanToolMissing,
+    UnreadableScan,
+    licence_from_scan,
+    read_scan,
+)
 from crawler.licences.store import Saved, licences_json, save_licence
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown")
-#: A licence document is a few KB of OCR text; anything this big is not one.
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-_NOT_REGULAR = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-class UnreadableDocument(ValueError):
-    """Not something to read as a document: not a regular file, or too big."""
-
-
-def _regular(st: os.stat_result, limit: int) -> None:
-    for test, kind in _NOT_REGULAR:
-        if test(st.st_mode):
-            raise UnreadableDocument(f"{kind}, not a regular file")
-    if not stat.S_ISREG(st.st_mode):
-        raise UnreadableDocument("not a regular file")
-    if st.st_size > limit:
-        raise UnreadableDocument(
-            f"{st.st_size:,} bytes, over the {limit // 2**20} MiB limit for a licence document"
-        )
-
-
-def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes. Checked before opening (a FIFO
-    would block, /dev/zero never ends) and again on the open file, in case it was swapped."""
-    _regular(os.stat(path), limit)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as stream:
-        _regular(os.fstat(stream.fileno()), limit)
-        data = stream.read(limit + 1)
-    if len(data) > limit:  # it grew while we read
-        raise UnreadableDocument(f"over the {limit // 2**20} MiB limit for a licence document")
-    return data
+_LOADABLE = DOCUMENT_SUFFIXES + SCAN_SUFFIXES
+_FAILURES = (OSError, UnreadableDocument, NotALicence, UnreadableScan, ScanToolMissing)
 
 
 @click.group("licenses")
@@ -67,7 +38,7 @@ def _documents(paths: tuple[str, ...]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             # Not only regular files: a FIFO or folder named like a document gets its error line.
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES)
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in _LOADABLE)
         else:
             found.append(path)  # named explicitly: try it whatever its suffix
     return found
@@ -92,35 +63,55 @@ def _kept_newer(path: Path, licence: Licence, saved: Saved) -> str:
     )
 
 
+def _read(path: Path) -> tuple[Licence, str, ScanText | None]:
+    """(licence, SHA-256 of the file, how a scan was read) for a text document or a scan."""
+    if path.suffix.lower() in SCAN_SUFFIXES:
+        scan = read_scan(path)
+        return licence_from_scan(scan), scan.sha256, scan
+    data = read_document(path)
+    return parse_licence(data), hashlib.sha256(data).hexdigest(), None
+
+
+def _how_read(scan: ScanText | None) -> str:
+    if scan is None:
+        return ""
+    pages = f"{scan.pages} page{'s' if scan.pages != 1 else ''}"
+    confidence = f", confidence {scan.confidence:.0f}" if scan.confidence is not None else ""
+    return f"; read by {scan.engine_version}, {pages}{confidence}"
+
+
 @licenses.command("load")
 @click.argument("paths", nargs=-1, required=True, callback=_no_empty_paths)
 @click.pass_context
 def load(ctx: click.Context, paths: tuple[str, ...]) -> None:
-    """Load licence documents (files, or folders of *.txt / *.md).
+    """Load licence documents (files, or folders of *.txt / *.md and scans: *.pdf, *.png,
+    *.jpg, *.tif, read with poppler and Tesseract).
 
     Each licence is stored in one transaction, so an interrupted load leaves whole licences."""
     db = open_db(ctx)
     failed = 0
     documents = _documents(paths)
     if not documents:
-        raise click.UsageError(f"no *.txt or *.md documents under {', '.join(paths)}")
+        raise click.UsageError(
+            f"no *.txt, *.md or scanned (*.pdf, *.png, *.jpg, *.tif) documents under "
+            f"{', '.join(paths)}"
+        )
     for path in documents:
         try:
-            data = read_document(path)
-            licence = parse_licence(data)
-        except (OSError, UnreadableDocument, NotALicence) as exc:
+            licence, sha256, scan = _read(path)
+        except _FAILURES as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             click.echo(f"FAILED     {path}: {reason}", err=True)
             failed += 1
             continue
-        saved = save_licence(db, licence, str(path), hashlib.sha256(data).hexdigest())
+        saved = save_licence(db, licence, str(path), sha256, scan)
         if saved.outcome == "kept newer":
             click.echo(_kept_newer(path, licence, saved))
             continue
         warnings = f"; warnings: {' | '.join(licence.warnings)}" if licence.warnings else ""
         click.echo(
             f"{saved.outcome:<10} {path}: {licence.license_no} {licence.company or '?'}, "
-            f"{len(licence.websites)} domain(s){warnings}"
+            f"{len(licence.websites)} domain(s){_how_read(scan)}{warnings}"
         )
     ctx.exit(1 if failed else 0)
 
@@ -169,5 +160,16 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
         click.echo(
             f"domain       {d['host']} ({d['source']}, {','.join(d['services']) or '-'}){state}"
         )
+    source = item["source"]
+    how = ", ".join(
+        part
+        for part in (
+            source["engine_version"],
+            f"{source['pages']} page(s)" if source["pages"] else None,
+            f"confidence {source['ocr_confidence']:.0f}" if source["ocr_confidence"] else None,
+        )
+        if part
+    )
+    click.echo(f"source       {source['file'] or '?'}" + (f" ({how})" if how else ""))
     for w in item["warnings"]:
         click.echo(f"warning      {w}")

@@ -136,9 +136,9 @@ _LOOSE_NUMBER = re.compile(
 # --- decoding -----------------------------------------------------------------------------
 
 _BINARY_MAGIC = {
-    b"%PDF": "a PDF file (OCR it to text first)",
-    b"\x89PNG": "a PNG image (OCR it to text first)",
-    b"\xff\xd8\xff": "a JPEG image (OCR it to text first)",
+    b"%PDF": "a PDF file (name it *.pdf to load it as a scan)",
+    b"\x89PNG": "a PNG image (name it *.png to load it as a scan)",
+    b"\xff\xd8\xff": "a JPEG image (name it *.jpg to load it as a scan)",
     b"PK\x03\x04": "a ZIP/Office file, not text",
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -17,6 +17,9 @@ from crawler.licences.domains import Host
 from crawler.licences.parser import Licence
 from crawler.licences.validity import licence_status
 from crawler.store.database import now, transaction
+
+if TYPE_CHECKING:
+    from crawler.licences.scan import ScanText
 
 
 def _licence_row(licence: Licence) -> dict[str, Any]:
@@ -56,9 +59,12 @@ class Saved:
     newer: dict[str, Any] | None = None
 
 
-def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) -> Saved:
+def save_licence(
+    db: Database, licence: Licence, source_file: str, sha256: str, scan: ScanText | None = None
+) -> Saved:
     """Store one parsed document with its domains and ``license_documents`` row, all or nothing
-    (an interrupted load leaves whole licences). An older document never replaces a newer one."""
+    (an interrupted load leaves whole licences). An older document never replaces a newer one.
+    A scan's row says how it was read (engine, version, OCR confidence, pages)."""
     row = _licence_row(licence)
     stamp = now()
     with transaction(db):
@@ -114,6 +120,10 @@ def save_licence(db: Database, licence: Licence, source_file: str, sha256: str) 
                 "content_sha256": sha256,
                 "source_file": source_file,
                 "loaded_at": stamp,
+                "engine": scan.engine if scan else None,
+                "engine_version": scan.engine_version if scan else None,
+                "ocr_confidence": scan.confidence if scan else None,
+                "pages": scan.pages if scan else None,
             }
         )
         listed = {w.host for w in licence.websites}
@@ -281,6 +291,25 @@ def licence_json(db: Database, row: dict[str, Any], today: date) -> dict[str, An
         "domains": domains,
         "warnings": json.loads(row["warnings"]),
         "source_file": row["source_file"],
+        "source": _source(db, row),
+    }
+
+
+def _source(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+    """The current version's document and how it was read (engine NULL: a text document)."""
+    doc = next(
+        db["license_documents"].rows_where(
+            "license_no = ? AND content_sha256 = ?",
+            [row["license_no"], row["content_sha256"]],
+            order_by="id DESC",
+            limit=1,
+        ),
+        {},
+    )
+    return {
+        "file": row["source_file"],
+        "sha256": row["content_sha256"],
+        **{k: doc.get(k) for k in ("engine", "engine_version", "ocr_confidence", "pages")},
     }
 
 

@@ -82,14 +82,16 @@ def test_broken_files_get_a_line_each_and_the_rest_is_stored(db_path: Path, tmp_
     (folder / "scan.md").write_bytes(b"%PDF-1.4 binary")
     (folder / "minutes.txt").write_text("会议纪要：讨论网站改版。", encoding="utf-8")
     (folder / "nested" / "good.md").write_text(doc(), encoding="gbk")
-    (folder / "ignored.pdf").write_bytes(b"%PDF")
+    (folder / "broken.pdf").write_bytes(b"%PDF")  # a scan now: read, and failing alone
+    (folder / "ignored.docx").write_bytes(b"PK\x03\x04")
     result = run(db_path, "licenses", "load", str(folder), str(tmp_path / "nope.txt"))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 6
     for name, reason in [
         ("empty.txt", "empty file"),
-        ("scan.md", "PDF"),
+        ("scan.md", "name it *.pdf to load it as a scan"),
+        ("broken.pdf", ""),
         ("minutes.txt", "no licence number"),
         ("nope.txt", "No such file"),
     ]:

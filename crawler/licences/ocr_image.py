@@ -1,0 +1,110 @@
+"""Scan images made ready for Tesseract with Pillow: opened within pixel and page limits,
+turned upright by the camera's EXIF tag, made grey with the red stamp faded out, contrast
+stretched, scaled to about 300 dpi, and straightened when photographed at a slant."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from crawler.licences.pdf_text import MAX_PAGES, RASTER_LONG_SIDE
+from crawler.licences.scan_tools import UnreadableScan
+
+#: A 48-megapixel phone photo passes; a decompression bomb (a tiny PNG claiming 100 000²
+#: pixels) is refused before Pillow allocates it.
+MAX_PIXELS = 64_000_000
+#: Pages whose long side is shorter are scaled up (Tesseract loses small CJK strokes below
+#: ~20 px per character); longer ones are scaled down to it, which also bounds the OCR time.
+TARGET_LONG_SIDE = RASTER_LONG_SIDE
+_MAX_UPSCALE = 3.0
+#: Slants tried when straightening, in degrees: a hand-held photo is rarely further off.
+_SKEW_RANGE = 6.0
+_SKEW_STEP = 0.5
+
+
+def open_pages(data: bytes) -> list[Image.Image]:
+    """Every page (TIFF frame) of an image file, loaded, or :class:`UnreadableScan`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+            frames = getattr(image, "n_frames", 1)
+            if frames > MAX_PAGES:
+                raise UnreadableScan(
+                    f"{frames} pages, over the {MAX_PAGES}-page limit for a licence"
+                )
+            pages = []
+            for frame in ImageSequence.Iterator(image):
+                width, height = frame.size
+                if width * height > MAX_PIXELS:
+                    raise UnreadableScan(
+                        f"{width}x{height} pixels, over the {MAX_PIXELS // 10**6}-megapixel "
+                        "limit for a scan"
+                    )
+                frame.load()
+                pages.append(ImageOps.exif_transpose(frame.copy()))
+        except UnreadableScan:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UnreadableScan(f"image too large to decode safely ({exc})") from exc
+        except UnidentifiedImageError as exc:
+            raise UnreadableScan("not an image (corrupt, or a format Pillow cannot read)") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise UnreadableScan(f"damaged image: {exc}") from exc
+    return pages
+
+
+def grey(image: Image.Image) -> Image.Image:
+    """One channel for OCR. For colour scans the red channel: a red seal (the bureau's stamp
+    over the text) is bright there and fades, while black print stays black."""
+    if image.mode in ("1", "L", "I", "I;16", "F"):
+        return image.convert("L")
+    rgb = image.convert("RGB")
+    return rgb.getchannel("R")
+
+
+def scaled(image: Image.Image) -> Image.Image:
+    """Long side at :data:`TARGET_LONG_SIDE` (up at most ``_MAX_UPSCALE`` times)."""
+    long_side = max(image.size)
+    factor = min(TARGET_LONG_SIDE / long_side, _MAX_UPSCALE)
+    if abs(factor - 1) < 0.1:
+        return image
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _row_contrast(image: Image.Image) -> float:
+    """How sharply ink rows and blank rows alternate: largest when text lines are level."""
+    rows = image.resize((1, image.height), Image.Resampling.BOX).tobytes()
+    mean = sum(rows) / len(rows)
+    return sum((r - mean) ** 2 for r in rows) / len(rows)
+
+
+def skew_angle(image: Image.Image) -> float:
+    """The rotation (degrees, counter-clockwise) that levels the text lines, by the row
+    projection of a small black-and-white copy: cheap, and enough for photos a few degrees off."""
+    small = image.copy()
+    small.thumbnail((800, 800))
+    ink = small.point(lambda v: 255 if v < 128 else 0)
+    best, best_score = 0.0, _row_contrast(ink)
+    steps = int(_SKEW_RANGE / _SKEW_STEP)
+    for i in range(-steps, steps + 1):
+        angle = i * _SKEW_STEP
+        if angle == 0:
+            continue
+        score = _row_contrast(ink.rotate(angle, resample=Image.Resampling.BILINEAR))
+        if score > best_score * 1.02:
+            best, best_score = angle, score
+    return best
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    """The page as Tesseract reads it best: grey, stretched, ~300 dpi, level."""
+    page = ImageOps.autocontrast(grey(image), cutoff=1)
+    page = scaled(page)
+    angle = skew_angle(page)
+    if angle:
+        page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    return page

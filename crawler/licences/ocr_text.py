@@ -1,0 +1,171 @@
+"""Tesseract's word table (TSV) → the text the licence parser expects, and which parsed fields
+rest on words Tesseract was unsure of.
+
+Quirks fixed here, not in the parser: chi_sim splits Chinese into one "word" per character or
+run, so words are joined without a space unless both sides are Latin or the gap is wide (a label
+and its value); 〈 〉 read for （ ）; letters read for digits in a licence number (2O25, l), and 8
+for the B of its category, repaired with a note that becomes a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crawler.licences.numbers import PROVINCES
+
+#: Words below this confidence (0-100) make the field they are part of "unsure".
+UNSURE_BELOW = 60.0
+#: A gap wider than this many line heights between two words is a space (label … value).
+_WIDE_GAP = 0.8
+_LATIN = re.compile(r"[0-9A-Za-z.\-/@:_%]")
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    text: str
+    confidence: float  # 0-100
+    line: int  # index of its line in the page text
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    text: str
+    words: tuple[OcrWord, ...]
+
+    @property
+    def confidence(self) -> float | None:
+        confs = [w.confidence for w in self.words]
+        return statistics.fmean(confs) if confs else None
+
+
+def page_from_tsv(tsv: str) -> OcrPage:
+    """Rebuild a page's lines from ``tesseract … tsv`` rows (level 5 = a word)."""
+    lines: dict[tuple[str, ...], list[tuple[int, int, int, str, float]]] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        try:
+            left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
+            conf = max(0.0, float(cols[10]))
+        except ValueError:
+            continue
+        key = tuple(cols[1:5])  # page, block, paragraph, line
+        lines.setdefault(key, []).append((left, width, height, cols[11].strip(), conf))
+    out: list[str] = []
+    words: list[OcrWord] = []
+    for index, items in enumerate(lines.values()):
+        items.sort(key=lambda w: w[0])
+        height = statistics.median(w[2] for w in items)
+        text = ""
+        previous_end = None
+        for left, width, _, word, conf in items:
+            if text and (
+                (_LATIN.match(text[-1]) and _LATIN.match(word[0]))
+                or (previous_end is not None and left - previous_end > _WIDE_GAP * height)
+            ):
+                text += " "
+            text += word
+            previous_end = left + width
+            words.append(OcrWord(word, conf, index))
+        out.append(text)
+    return OcrPage("\n".join(out), tuple(words))
+
+
+# --- text fixes ---------------------------------------------------------------------------
+
+_PUNCT = str.maketrans({"〈": "(", "〉": ")", "﹝": "(", "﹞": ")", "曰": "日"})
+_TO_DIGIT = str.maketrans("OoDQIlLi|SZz", "000011111522")
+_NUMBER = re.compile(
+    rf"(?P<prov>[{PROVINCES}])?\s*(?P<cat>[AB8])\s?(?P<catno>[1-4lIZz|])\s*[-一—_~]\s*"
+    r"(?P<serial>(?:[0-9OoDQIlLi|SZz]\s?){7}[0-9OoDQIlLi|SZz])(?![0-9A-Za-z])"
+)
+
+
+def _date_day(text: str) -> str:
+    """曰 (say) read for 日 (day) after a number: only there, 曰 is rare in licences anyway."""
+    return re.sub(r"(?<=\d)\s*曰", "日", text)
+
+
+def repair_numbers(text: str) -> tuple[str, list[str]]:
+    """Licence numbers with OCR letters for digits made whole; each repair is a note."""
+    notes: list[str] = []
+
+    def fix(m: re.Match[str]) -> str:
+        cat = m["cat"]
+        if cat == "8":
+            if not m["prov"]:
+                return m.group(0)  # 8x-12345678 without a province is too weak to call a number
+            cat = "B"
+        fixed = (
+            f"{m['prov'] or ''}{cat}{m['catno'].translate(_TO_DIGIT)}-"
+            f"{re.sub(r'[^0-9]', '', m['serial'].translate(_TO_DIGIT))}"
+        )
+        squashed = re.sub(r"\s+", "", m.group(0)).replace("一", "-").replace("—", "-")
+        if fixed != squashed.replace("_", "-").replace("~", "-"):
+            notes.append(f"licence number: OCR read {m.group(0)!r}, taken as {fixed}")
+        return fixed
+
+    return _NUMBER.sub(fix, text), notes
+
+
+def normalise_ocr(text: str) -> tuple[str, list[str]]:
+    """OCR text ready for the parser, and the repairs it needed (warnings for the licence)."""
+    text = _date_day(unicodedata.normalize("NFKC", text).translate(_PUNCT))
+    return repair_numbers(text)
+
+
+# --- which fields rest on unsure words ----------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Both sides of a comparison alike: NFKC, OCR punctuation and letter-digit confusions."""
+    flat = unicodedata.normalize("NFKC", text).translate(_PUNCT).upper().translate(_TO_DIGIT)
+    return re.sub(r"[\s\-一—_~]+", "", flat)
+
+
+def _char_confidences(words: Iterable[OcrWord]) -> tuple[str, list[float]]:
+    chars: list[str] = []
+    confs: list[float] = []
+    for word in words:
+        folded = _fold(word.text)
+        chars.append(folded)
+        confs += [word.confidence] * len(folded)
+    return "".join(chars), confs
+
+
+def field_confidence(value: str, words: Iterable[OcrWord]) -> float | None:
+    """The confidence of the surest place the value is printed (a number printed three times
+    is sure if one copy is), as its least sure character there; None if it is not found."""
+    text, confs = _char_confidences(words)
+    needle = _fold(value)
+    if not needle:
+        return None
+    best = None
+    start = text.find(needle)
+    while start >= 0:
+        low = min(confs[start : start + len(needle)])
+        best = low if best is None else max(best, low)
+        start = text.find(needle, start + 1)
+    return best
+
+
+def unsure_fields(
+    fields: Iterable[tuple[str, str | None]],
+    words: tuple[OcrWord, ...],
+    threshold: float = UNSURE_BELOW,
+) -> list[str]:
+    """Warnings for the (label, value) pairs whose best printed copy has a word under the
+    threshold: ``OCR unsure of 经营许可证编号 京B2-20252223 (confidence 41)``."""
+    out = []
+    for label, value in fields:
+        if not value:
+            continue
+        conf = field_confidence(value, words)
+        if conf is not None and conf < threshold:
+            out.append(f"OCR unsure of {label} {value} (confidence {conf:.0f})")
+    return out

@@ -1,0 +1,127 @@
+"""Scan images before OCR: the limits that keep a hostile file cheap, and the preprocessing."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+
+pytest.importorskip("PIL", reason="Pillow reads the scans")
+
+from PIL import Image, ImageDraw
+
+from crawler.licences.ocr_image import (
+    MAX_PIXELS,
+    TARGET_LONG_SIDE,
+    grey,
+    open_pages,
+    prepare,
+    scaled,
+    skew_angle,
+)
+from crawler.licences.pdf_text import MAX_PAGES
+from crawler.licences.scan_tools import UnreadableScan
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A few hundred bytes claiming ``width`` x ``height`` grey pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (bomb_png(100_000, 100_000), "too large to decode safely"),
+        (bomb_png(10_000, 7_000), "over the 64-megapixel limit"),
+        (b"\x89PNG\r\n\x1a\n" + b"junk" * 10, "damaged image"),
+        (b"hello, not an image", "not an image"),
+        (png_bytes(Image.new("L", (50, 50)))[:60], "damaged image"),
+    ],
+)
+def test_bad_images_are_one_clear_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableScan, match=reason):
+        open_pages(data)
+
+
+def test_pixel_limit_is_above_a_phone_photo() -> None:
+    assert MAX_PIXELS >= 8000 * 6000  # a 48-megapixel photo is read
+
+
+def test_tiff_pages_are_read_up_to_the_page_limit() -> None:
+    frames = [Image.new("L", (20, 20), 255 - i) for i in range(MAX_PAGES + 1)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:3])
+    assert [p.getpixel((0, 0)) for p in open_pages(buf.getvalue())] == [255, 254, 253]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    with pytest.raises(UnreadableScan, match=f"{MAX_PAGES + 1} pages, over the"):
+        open_pages(buf.getvalue())
+
+
+def test_exif_orientation_turns_a_phone_photo_upright() -> None:
+    image = Image.new("L", (40, 20), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", exif=exif)
+    assert open_pages(buf.getvalue())[0].size == (20, 40)
+
+
+def test_red_seal_fades_and_black_print_stays() -> None:
+    image = Image.new("RGB", (3, 1))
+    image.putdata([(0, 0, 0), (220, 30, 30), (255, 255, 255)])  # print, seal, paper
+    ink, seal, paper = (grey(image).getpixel((x, 0)) for x in range(3))
+    assert ink < 30 and seal > 200 and paper == 255
+    assert grey(Image.new("L", (2, 2), 77)).getpixel((0, 0)) == 77
+
+
+@pytest.mark.parametrize(
+    ("size", "long_side"),
+    [
+        ((1240, 1754), TARGET_LONG_SIDE),  # A4 at 150 dpi: up to ~300 dpi
+        ((2480, 3508), 3508),  # A4 at 300 dpi: as it is
+        ((6000, 8000), TARGET_LONG_SIDE),  # a big photo: down
+        ((300, 400), 1200),  # a thumbnail: at most 3x up
+    ],
+)
+def test_scaled_to_about_300_dpi(size: tuple[int, int], long_side: int) -> None:
+    assert max(scaled(Image.new("L", size, 255)).size) == long_side
+
+
+def lines_page(angle: float) -> Image.Image:
+    """Black text-like bars on white, turned by ``angle`` degrees."""
+    page = Image.new("L", (1200, 1600), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(200, 1400, 60):
+        draw.rectangle((150, y, 1050, y + 22), fill=0)
+    return page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+
+@pytest.mark.parametrize("angle", [0.0, 2.0, -3.5, 5.0])
+def test_skew_angle_levels_the_lines(angle: float) -> None:
+    assert skew_angle(lines_page(angle)) == pytest.approx(-angle, abs=0.5)
+
+
+def test_prepare_gives_a_level_grey_page() -> None:
+    page = prepare(lines_page(3.0).convert("RGB"))
+    assert page.mode == "L"
+    assert skew_angle(page) == 0.0

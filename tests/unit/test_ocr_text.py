@@ -1,0 +1,141 @@
+"""Tesseract's word table → parser text: joins, OCR repairs, and which fields are unsure."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.licences.ocr_text import (
+    OcrWord,
+    field_confidence,
+    normalise_ocr,
+    page_from_tsv,
+    unsure_fields,
+)
+
+HEADER = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+)
+
+
+def tsv(*lines: list[tuple[int, int, str, float]]) -> str:
+    """Lines of (left, width, text, conf) words, 40 px high, as ``tesseract … tsv`` prints."""
+    rows = [HEADER, "1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t"]
+    for n, words in enumerate(lines, 1):
+        rows.append(f"4\t1\t1\t1\t{n}\t0\t0\t{n * 60}\t2000\t40\t-1\t")
+        rows += [
+            f"5\t1\t1\t1\t{n}\t{i}\t{left}\t{n * 60}\t{width}\t40\t{conf}\t{text}"
+            for i, (left, width, text, conf) in enumerate(words, 1)
+        ]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("words", "text"),
+    [
+        # chi_sim splits Chinese into runs: joined without spaces when they touch
+        ([(0, 80, "公司", 95), (84, 80, "名称", 93), (166, 20, ":", 90)], "公司名称:"),
+        # a wide gap (label … value) stays a space, so a label without a colon still parses
+        ([(0, 160, "公司名称", 95), (300, 200, "北京踏行", 91)], "公司名称 北京踏行"),
+        # Latin words always keep their space (domain lists, split numbers)
+        ([(0, 200, "a.com", 95), (210, 200, "b.cn", 95)], "a.com b.cn"),
+        ([(0, 100, "京B2-2025", 95), (104, 80, "2223", 95)], "京B2-2025 2223"),
+        # Chinese next to Latin that touches: no space (京 | B2-…)
+        ([(0, 40, "京", 90), (42, 200, "B2-20252223", 96)], "京B2-20252223"),
+        # words come in any order in a line: sorted by position
+        ([(84, 80, "名称", 93), (0, 80, "公司", 95)], "公司名称"),
+    ],
+)
+def test_words_join_into_lines(words: list, text: str) -> None:
+    assert page_from_tsv(tsv(words)).text == text
+
+
+def test_page_keeps_lines_words_and_confidence() -> None:
+    page = page_from_tsv(tsv([(0, 80, "公司", 90)], [(0, 80, "名称", 70), (90, 40, "x", -1)]))
+    assert page.text == "公司\n名称x"
+    assert [(w.text, w.confidence, w.line) for w in page.words] == [
+        ("公司", 90, 0),
+        ("名称", 70, 1),
+        ("x", 0, 1),  # Tesseract's -1 (no confidence) counts as 0
+    ]
+    assert page.confidence == pytest.approx(160 / 3)
+
+
+def test_empty_and_malformed_rows_are_skipped() -> None:
+    bad = HEADER + "\n5\t1\t1\t1\t1\t1\tx\t0\t10\t10\t90\tword\n5\t1\t1\t1\t1\t2\t0\t0\t9\n"
+    page = page_from_tsv(bad)
+    assert page.text == "" and page.words == () and page.confidence is None
+
+
+@pytest.mark.parametrize(
+    ("ocr", "text", "repaired"),
+    [
+        ("经营许可证编号:京B2-20252223", "经营许可证编号:京B2-20252223", False),
+        # letters read for digits in the serial and the category
+        ("京B2-2O252223", "京B2-20252223", True),
+        ("京Bl-2025222I", "京B1-20252221", True),
+        ("苏B2-2020 O928", "苏B2-20200928", True),
+        # 8 for B only after a province: 82-12345678 alone is not called a number
+        ("京82-20252223", "京B2-20252223", True),
+        ("编号 82-20252223", "编号 82-20252223", False),
+        # 一 (one) or — read for the dash: no note, it is still the same number
+        ("京B2一20252223", "京B2-20252223", False),
+        # full-width forms are the parser's: NFKC here is harmless
+        ("京Ｂ２－２０２５２２２３", "京B2-20252223", False),
+        # OCR punctuation and 曰 for 日 after a number
+        ("信息服务业务〈仅限互联网信息服务〉", "信息服务业务(仅限互联网信息服务)", False),
+        ("发证日期: 2025年03月02曰", "发证日期: 2025年03月02日", False),
+        # too short or too long a serial is not a licence number: left alone
+        ("B2-2025222", "B2-2025222", False),
+        ("京B2-2O2522230", "京B2-2O2522230", False),
+    ],
+)
+def test_normalise_ocr(ocr: str, text: str, repaired: bool) -> None:
+    fixed, notes = normalise_ocr(ocr)
+    assert fixed == text
+    assert bool(notes) == repaired
+    if repaired:
+        assert notes[0].startswith("licence number: OCR read") and text[-8:] in notes[0]
+
+
+def words(*pairs: tuple[str, float]) -> tuple[OcrWord, ...]:
+    return tuple(OcrWord(t, c, 0) for t, c in pairs)
+
+
+@pytest.mark.parametrize(
+    ("value", "ocr", "expected"),
+    [
+        ("北京踏行科技", words(("北京", 95), ("踏行", 40), ("科技", 90)), 40),
+        # the surest copy counts: a number printed twice, one copy blurred
+        (
+            "京B2-20252223",
+            words(("京B2-2025", 30), ("2223", 90), ("x", 90), ("京B2-20252223", 92)),
+            92,
+        ),
+        # compared as the parser saw it: spaces, full width, repaired letters
+        ("京B2-20252223", words(("京Ｂ２－", 80), ("2O25", 70), ("2223", 90)), 70),
+        ("serve24h.com", words(("网站域名:", 95), ("SERVE24H.COM", 88)), 88),
+        (
+            "不在这里",
+            words(
+                ("北京", 95),
+            ),
+            None,
+        ),
+        (
+            "",
+            words(
+                ("北京", 95),
+            ),
+            None,
+        ),
+    ],
+)
+def test_field_confidence(value: str, ocr: tuple[OcrWord, ...], expected: float | None) -> None:
+    assert field_confidence(value, ocr) == expected
+
+
+def test_unsure_fields_name_label_value_and_confidence() -> None:
+    ocr = words(("公司名称:", 95), ("北京", 95), ("踏行", 41), ("法定代表人:", 96), ("乔庆军", 90))
+    fields = [("公司名称", "北京踏行"), ("法定代表人", "乔庆军"), ("发证日期", None)]
+    assert unsure_fields(fields, ocr) == ["OCR unsure of 公司名称 北京踏行 (confidence 41)"]
+    assert unsure_fields(fields, ocr, threshold=40) == []
