@@ -19,10 +19,17 @@ _SHELL_MAX_LINKS = 30
 _SRC_RE = re.compile(rb"""<(?:script|iframe)\b[^<>]{0,2000}?\ssrc\s*=\s*["']?([^"'\s>]{0,4096})""")
 _FOOT_FILE_RE = re.compile(rb"footer|(?<![a-z])(?:foot|bottom|copyright)(?![a-z])")
 _EMPTY_FOOTER_TAG_RE = re.compile(rb"<footer\b[^<>]{0,4000}>\s*</footer\s*>")
-#: Comment, share and statistics services: the "footer" their scripts build is the footer of
-#: their widget (畅言's cmt-footer.js), never the site's licence line.
+#: Advertising and statistics services: they never carry a site's licence line, so a rendered
+#: page does not load them (crawler/render/rendering.py), and their "footer" is not the site's.
+AD_STATS_HOSTS = (b"hm.baidu.com", b"cnzz.com", b"googlesyndication.com", b"doubleclick.net",
+                  b"google-analytics.com", b"googletagmanager.com", b"pos.baidu.com",
+                  b"cpro.baidustatic.com", b"dup.baidustatic.com", b"cbjs.baidu.com", b"tanx.com",
+                  b"mediav.com", b"irs01.com", b"irs01.net", b"wrating.com", b"51.la",
+                  b"analytics.163.com")  # fmt: skip
+#: Comment, share and statistics widgets: the "footer" their scripts build is the footer of
+#: the widget (畅言's cmt-footer.js), never the site's licence line.
 WIDGET_HOSTS = (b"changyan.sohu.com", b"changyan.itc.cn", b"uyan.cc", b"disqus.com",
-                b"share.baidu.com", b"hm.baidu.com", b"cnzz.com", b"addthis.com")  # fmt: skip
+                b"share.baidu.com", b"addthis.com", *AD_STATS_HOSTS)  # fmt: skip
 _HOST_RE = re.compile(rb"(?:[a-z][a-z0-9+.-]*:)?//([^/?#:]+)")
 #: An element with id="footer" / id="foot" that is empty in the static page.
 _EMPTY_FOOT_ID_RE = re.compile(rb"""id=["']?(foot(?:er)?)["'\s>][^<>]{0,4000}>\s*</""")

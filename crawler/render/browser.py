@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crawler.render.rendering import (
+    BLOCKED_URLS,
     CHROMIUM_ARGS,
     DEFAULT_CHROMIUM,
     LIGHT_ARGS,
@@ -70,7 +71,7 @@ class Browser:
             self._starting = asyncio.ensure_future(self._start())
         await self._starting  # re-raises a failed start for every render
         async with self._slots:
-            page = self._idle.pop() if self._idle else await self._context.new_page()
+            page = self._idle.pop() if self._idle else await self._new_page()
             reusable = False
             try:
                 # Navigation has its own timeout; this bounds what follows (scripts that hang
@@ -80,6 +81,15 @@ class Browser:
                 return result
             finally:
                 await self._release(page, reusable)
+
+    async def _new_page(self) -> Any:
+        """A page whose ad and statistics requests Chromium fails itself (kept by the page's
+        CDP session for every later visit)."""
+        page = await self._context.new_page()
+        session = await self._context.new_cdp_session(page)
+        await session.send("Network.enable")
+        await session.send("Network.setBlockedURLs", {"urls": BLOCKED_URLS})
+        return page
 
     def landed(self, page: Any) -> str:
         """Where the page is now: its URL, or the address a script's navigation was refused

@@ -24,6 +24,7 @@ from crawler.check.rendered import (
     evidence_key,
 )
 from crawler.check.rules import Expected
+from crawler.check.signals import AD_STATS_HOSTS
 from crawler.fetch.addresses import literal_refusal
 
 RENDER_MODES = ("auto", "never", "always")
@@ -35,6 +36,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # One renderer per page, not one per cross-site ad iframe: the profile is fresh and holds
+    # nothing to isolate, and the page's blocked URLs (BLOCKED_URLS) then cover its frames too.
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
 ]
 #: Without screenshots nothing needs to be seen: no images, no web fonts, no autoplaying media.
 #: Chromium's own switches, so no request is routed through Python to be refused.
@@ -54,6 +59,14 @@ PRIVATE_CANDIDATES = re.compile(
     r"(?::[0-9]*)?(?:[/?#]|$)",
     re.IGNORECASE,
 )
+#: Chromium fails these in the page (CDP ``Network.setBlockedURLs``, no request through Python):
+#: ads and statistics never show a licence line, and on the real web they are the sub-requests
+#: that fail slowly and hold ``load`` and the network-quiet wait.
+BLOCKED_URLS = [
+    pattern
+    for host in (h.decode() for h in AD_STATS_HOSTS)
+    for pattern in (f"*://{host}/*", f"*://*.{host}/*")
+]
 VIEWPORT = {"width": 1366, "height": 900}
 SCREENSHOT_PAD = (240, 24)  # px left/right and above/below the number: its label shows too
 BOTTOM_SHOT_HEIGHT = 600  # px of the page bottom when no number is shown
@@ -169,14 +182,15 @@ VISIBILITY_JS = """
 async def settle(page: Any, timeout_ms: float = SETTLE_MS) -> None:
     """After DOMContentLoaded, wait (boundedly) for ``load``, then let scripts finish their
     requests (a footer fetched or timed in late); a page that never gets there is measured as
-    it is."""
+    it is. A sub-request that holds ``load`` past its wait keeps the network busy as well, so
+    the quiet wait is skipped then (it could only time out)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout  # crawls that render
 
-    for state, wait in (("load", LOAD_WAIT_MS), ("networkidle", timeout_ms)):
-        try:
-            await page.wait_for_load_state(state, timeout=wait)
-        except PlaywrightTimeout:
-            continue
+    try:
+        await page.wait_for_load_state("load", timeout=LOAD_WAIT_MS)
+        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return
 
 
 async def rendered_finding(

@@ -26,6 +26,13 @@ PAGES = {
     "/": b"<html><body><img src='/pixel.png'><footer>ok</footer></body></html>",
     "/hang": b"<html><body><footer>x</footer><script>setTimeout(() => { for (;;) {} }, 50)"
     b"</script></body></html>",
+    # Through the server as a proxy: a site with statistics and an ad iframe of another site.
+    "http://site.test/": b"<html><body><footer>ok</footer>"
+    b"<script src='http://hm.baidu.com/hm.js?1'></script>"
+    b"<script src='http://static.site.test/app.js'></script>"
+    b"<iframe src='http://ads.example.test/slot'></iframe></body></html>",
+    "http://ads.example.test/slot": b"<html><body><script src='http://cpro.baidustatic.com/c.js'>"
+    b"</script><img src='http://x.googlesyndication.com/p.png'></body></html>",
 }
 
 
@@ -69,6 +76,23 @@ def test_images_load_only_for_screenshots(site: str, screenshots: bool, loads_im
     Site.seen.clear()
     assert asyncio.run(run()) == "ok"
     assert ("/pixel.png" in Site.seen) is loads_images
+
+
+def test_ads_and_statistics_are_not_loaded_in_the_page_or_its_frames(site: str) -> None:
+    async def run() -> str:
+        browser = Browser(concurrency=1, timeout=10, proxy=site, allow_private=True)
+        try:
+            await browser.render("http://site.test/", footer_text)  # a fresh page, then reused
+            return await browser.render("http://site.test/", footer_text)
+        finally:
+            await browser.close()
+
+    Site.seen.clear()
+    assert asyncio.run(run()) == "ok"
+    assert Site.seen.count("http://static.site.test/app.js") == 2  # the site's own script loads
+    assert Site.seen.count("http://ads.example.test/slot") == 2  # and the frame
+    blocked = ("hm.baidu.com", "baidustatic.com", "googlesyndication.com")
+    assert not [p for p in Site.seen if any(host in p for host in blocked)], Site.seen
 
 
 def test_pages_are_reused_and_a_hung_page_is_dropped(site: str) -> None:
