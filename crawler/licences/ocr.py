@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from crawler.licences.ocr_image import prepare
+from crawler.licences.ocr_image import prepare, sideways
 from crawler.licences.ocr_text import OcrPage, page_from_tsv
 from crawler.licences.scan_tools import (
     INSTALL_HINT,
@@ -76,10 +76,16 @@ def osd_rotation(png: Path) -> int:
 
 
 def ocr_page(image: Image.Image, work: Path, name: str) -> OcrPage:
-    """One page read: prepared, OCR'd, and turned upright first if OSD says it is not."""
+    """One page read: prepared, OCR'd, and turned upright if OSD says it is not (asked first
+    when the lines run sideways, else only when the words came out unsure)."""
     page = prepare(image)
     png = work / f"{name}.png"
     page.save(png)
+    if sideways(page):
+        turn = osd_rotation(png)
+        if turn:
+            page = page.rotate(-turn, expand=True)
+            page.save(png)
     text = _read(png)
     if (text.confidence or 0) >= _ASK_OSD_BELOW:
         return text

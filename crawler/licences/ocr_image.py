@@ -100,6 +100,15 @@ def skew_angle(image: Image.Image) -> float:
     return best
 
 
+def sideways(image: Image.Image) -> bool:
+    """Whether the text lines run up or down the page (a page scanned turned 90°): ink then
+    alternates along columns more sharply than along rows. One OCR pass saved on such pages."""
+    small = image.copy()
+    small.thumbnail((800, 800))
+    ink = small.point(lambda v: 255 if v < 128 else 0)
+    return _row_contrast(ink.transpose(Image.Transpose.ROTATE_90)) > 2 * _row_contrast(ink)
+
+
 def prepare(image: Image.Image) -> Image.Image:
     """The page as Tesseract reads it best: grey, stretched, ~300 dpi, level."""
     page = ImageOps.autocontrast(grey(image), cutoff=1)

@@ -22,6 +22,7 @@ UNSURE_BELOW = 60.0
 #: A gap wider than this many line heights between two words is a space (label … value).
 _WIDE_GAP = 0.8
 _LATIN = re.compile(r"[0-9A-Za-z.\-/@:_%]")
+_MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,21 @@ class OcrWord:
 
 @dataclass(frozen=True)
 class OcrPage:
-    text: str
-    words: tuple[OcrWord, ...]
+    lines: tuple[str, ...]
+    words: tuple[OcrWord, ...]  # ``line`` indexes ``lines``
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def unsure_lines(self, threshold: float = UNSURE_BELOW) -> list[tuple[str, float]]:
+        """(line, lowest confidence) of lines with a word under the threshold; punctuation
+        alone (a colon read as a semicolon) does not make a line unsure."""
+        lowest: dict[int, float] = {}
+        for w in self.words:
+            if _MEANINGFUL.search(w.text) and w.confidence < lowest.get(w.line, 101.0):
+                lowest[w.line] = w.confidence
+        return [(self.lines[i], c) for i, c in sorted(lowest.items()) if c < threshold]
 
     @property
     def confidence(self) -> float | None:
@@ -73,22 +87,24 @@ def page_from_tsv(tsv: str) -> OcrPage:
             previous_end = left + width
             words.append(OcrWord(word, conf, index))
         out.append(text)
-    return OcrPage("\n".join(out), tuple(words))
+    return OcrPage(tuple(out), tuple(words))
 
 
 # --- text fixes ---------------------------------------------------------------------------
 
-_PUNCT = str.maketrans({"〈": "(", "〉": ")", "﹝": "(", "﹞": ")", "曰": "日"})
+_PUNCT = str.maketrans({"〈": "(", "〉": ")", "﹝": "(", "﹞": ")"})
+#: Misreadings of the certificate's fixed words, each only where it cannot be a real word.
+_WORD_FIXES = (
+    (re.compile(r"(?<=\d)(\s*)[曰目]"), r"\1日"),  # 2 曰 / 2目 for 2日: the day of a date
+    (re.compile(r"仪限"), "仅限"),  # 仪 for 仅 in the scope (仅限…); 仪限 is no word
+    # the 附页 heading 「<company>获准经营<service>相关信息」 with 获 lost or misread
+    (re.compile(r"(?<=公司)[^获\s]?准经营"), "获准经营"),
+)
 _TO_DIGIT = str.maketrans("OoDQIlLi|SZz", "000011111522")
 _NUMBER = re.compile(
     rf"(?P<prov>[{PROVINCES}])?\s*(?P<cat>[AB8])\s?(?P<catno>[1-4lIZz|])\s*[-一—_~]\s*"
     r"(?P<serial>(?:[0-9OoDQIlLi|SZz]\s?){7}[0-9OoDQIlLi|SZz])(?![0-9A-Za-z])"
 )
-
-
-def _date_day(text: str) -> str:
-    """曰 (say) read for 日 (day) after a number: only there, 曰 is rare in licences anyway."""
-    return re.sub(r"(?<=\d)\s*曰", "日", text)
 
 
 def repair_numbers(text: str) -> tuple[str, list[str]]:
@@ -115,7 +131,9 @@ def repair_numbers(text: str) -> tuple[str, list[str]]:
 
 def normalise_ocr(text: str) -> tuple[str, list[str]]:
     """OCR text ready for the parser, and the repairs it needed (warnings for the licence)."""
-    text = _date_day(unicodedata.normalize("NFKC", text).translate(_PUNCT))
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT)
+    for pattern, replacement in _WORD_FIXES:
+        text = pattern.sub(replacement, text)
     return repair_numbers(text)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.licences.document_file import read_document
-from crawler.licences.ocr_text import UNSURE_BELOW, OcrWord, normalise_ocr, unsure_fields
+from crawler.licences.ocr_text import OcrWord, normalise_ocr, unsure_fields
 from crawler.licences.parser import Licence, parse_licence
 from crawler.licences.scan_tools import ScanToolMissing, UnreadableScan
 
@@ -43,7 +43,7 @@ class ScanText:
     engine_version: str  # "pdftotext 22.12.0", "tesseract 5.3.0 chi_sim"
     confidence: float | None  # mean word confidence 0-100 for OCR, None for a text layer
     pages: int
-    low_confidence: tuple[str, ...]  # OCR lines with a word under UNSURE_BELOW
+    low_confidence: tuple[str, ...]  # OCR lines with a word under ocr_text.UNSURE_BELOW
     sha256: str = ""  # of the file's bytes, as read
     words: tuple[OcrWord, ...] = ()  # every OCR word with its confidence, in reading order
     repairs: tuple[str, ...] = ()  # what the OCR normaliser changed (letters for digits)
@@ -61,11 +61,7 @@ def _ocr(images: list, work: Path) -> ScanText:
     for number, image in enumerate(images, 1):
         page = ocr_page(image, work, f"ocr-{number}")
         texts.append(page.text)
-        lines = page.text.splitlines()
-        for index, line in enumerate(lines):
-            confs = [w.confidence for w in page.words if w.line == index]
-            if confs and min(confs) < UNSURE_BELOW:
-                low.append(f"page {number}: {line} (confidence {min(confs):.0f})")
+        low += [f"page {number}: {line} (confidence {c:.0f})" for line, c in page.unsure_lines()]
         words += page.words
     text, repairs = normalise_ocr("\n".join(texts))
     confs = [w.confidence for w in words]

@@ -60,6 +60,18 @@ def test_page_keeps_lines_words_and_confidence() -> None:
     assert page.confidence == pytest.approx(160 / 3)
 
 
+def test_unsure_lines_ignore_unsure_punctuation() -> None:
+    page = page_from_tsv(
+        tsv(
+            [(0, 80, "编号", 93), (82, 20, ";", 0), (104, 200, "京B2-20252223", 91)],
+            [(0, 80, "九厂", 41), (82, 20, "路", 90)],
+            [(0, 80, "公司", 95)],
+        )
+    )
+    assert page.unsure_lines() == [("九厂路", 41)]
+    assert page.unsure_lines(threshold=95) == [("编号;京B2-20252223", 91), ("九厂路", 41)]
+
+
 def test_empty_and_malformed_rows_are_skipped() -> None:
     bad = HEADER + "\n5\t1\t1\t1\t1\t1\tx\t0\t10\t10\t90\tword\n5\t1\t1\t1\t1\t2\t0\t0\t9\n"
     page = page_from_tsv(bad)
@@ -84,6 +96,13 @@ def test_empty_and_malformed_rows_are_skipped() -> None:
         # OCR punctuation and 曰 for 日 after a number
         ("信息服务业务〈仅限互联网信息服务〉", "信息服务业务(仅限互联网信息服务)", False),
         ("发证日期: 2025年03月02曰", "发证日期: 2025年03月02日", False),
+        ("有效期至: 2030年0月2目", "有效期至: 2030年0月2日", False),
+        ("项目 曰 目录", "项目 曰 目录", False),  # not after a number: left alone
+        ("信息服务业务(仪限互联网信息服务)", "信息服务业务(仅限互联网信息服务)", False),
+        # the 附页 heading with 获 misread or lost, not any 准经营
+        ("某某有限公司区准经营信息服务业务", "某某有限公司获准经营信息服务业务", False),
+        ("某某有限公司准经营信息服务业务", "某某有限公司获准经营信息服务业务", False),
+        ("经批准经营", "经批准经营", False),
         # too short or too long a serial is not a licence number: left alone
         ("B2-2025222", "B2-2025222", False),
         ("京B2-2O2522230", "京B2-2O2522230", False),
