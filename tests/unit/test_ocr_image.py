@@ -19,6 +19,7 @@ from crawler.licences.ocr_image import (
     open_pages,
     prepare,
     scaled,
+    sideways,
     skew_angle,
 )
 from crawler.licences.pdf_text import MAX_PAGES
@@ -125,3 +126,8 @@ def test_prepare_gives_a_level_grey_page() -> None:
     page = prepare(lines_page(3.0).convert("RGB"))
     assert page.mode == "L"
     assert skew_angle(page) == 0.0
+
+
+@pytest.mark.parametrize(("turn", "expected"), [(0, False), (90, True), (180, False), (270, True)])
+def test_sideways_pages_are_told_apart(turn: int, expected: bool) -> None:
+    assert sideways(lines_page(0).rotate(turn, expand=True)) is expected
