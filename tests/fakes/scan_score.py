@@ -67,15 +67,21 @@ def _named(key: str, warnings: list[str]) -> bool:
     return any(w.lower() in warning.lower() for w in words for warning in warnings)
 
 
-def score(expected: Licence, got: Licence, unsure: tuple[str, ...] = ()) -> Score:
-    """How many of ``expected``'s fields ``got`` has; which are wrong and which of those no
-    warning (the licence's, or the OCR's ``unsure`` fields) names."""
+def unread(expected: Licence, why: str) -> Score:
+    """The score of a scan that did not read as a licence at all: every field wrong."""
+    return Score(
+        len(licence_fields(expected)), tuple(f"{k}: {why}" for k in licence_fields(expected)), ()
+    )
+
+
+def score(expected: Licence, got: Licence) -> Score:
+    """How many of ``expected``'s fields ``got`` has; which are wrong and which of those none
+    of ``got``'s warnings names."""
     want, have = licence_fields(expected), licence_fields(got)
     wrong = [
         f"{k}: {have.get(k)!r} (want {want.get(k)!r})"
         for k in [*want, *(k for k in have if k not in want)]
         if have.get(k) != want.get(k)
     ]
-    warnings = [*got.warnings, *unsure]
-    unnamed = [w for w in wrong if not _named(w.split(":")[0], warnings)]
+    unnamed = [w for w in wrong if not _named(w.split(":")[0], list(got.warnings))]
     return Score(len(want.keys() | have.keys()), tuple(wrong), tuple(unnamed))
