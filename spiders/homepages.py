@@ -32,11 +32,12 @@ from crawler.check.outcome import (
 from crawler.check.pool import CheckPool, worker_count
 from crawler.check.rendered import navigated_away
 from crawler.fetch.proxy_tunnels import SKIPPED, ProxyTunnels
+from crawler.fetch.stylesheets import fetch_stylesheets
 from crawler.items import CheckItem, check_item
 from crawler.licences.domains import homepage_urls, normalise_host
 from crawler.licences.numbers import canonical
 from crawler.render.browser import Browser
-from crawler.render.policy import render_decision
+from crawler.render.policy import render_decision, wants_stylesheets
 from crawler.render.rendering import (
     RENDER_MODES,
     rendered_finding,
@@ -203,7 +204,10 @@ class HomepagesSpider(scrapy.Spider):
             expected_filing=target.expected,
             rules_off=tuple(sorted(target.rules_off)),
         )
-        decision = render_decision(self.render, outcome.finding, response.body)
+        sheets = []
+        if self.browser and wants_stylesheets(self.render, outcome.finding):
+            sheets = await fetch_stylesheets(self.crawler.engine, response)
+        decision = render_decision(self.render, outcome.finding, response.body, sheets)
         outcome = replace(outcome, render_reason=decision.reason)
         if self.browser and decision.render:
             outcome = await self._rendered(response.url, target, outcome)

@@ -11,9 +11,11 @@ scripts; it is pure, and its reason is stored with the check (``checks.render_re
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crawler.check.finding import Finding, Verdict
+from crawler.check.styles import inline_style_risk, style_blocks, stylesheet_risk
 
 _SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
 #: DOM writes a script can put a licence line with (JavaScript is case-sensitive).
@@ -26,6 +28,8 @@ AROUND = 200  # bytes either side of a write searched for both
 #: A static footer a reader would recognise: © / 版权所有 / copyright, besides filing numbers.
 _COPYRIGHT = ("©".encode(), b"&copy;", "版权所有".encode(), b"opyright", b"OPYRIGHT")
 MAX_WRITES = 64  # write sites looked at, per API
+#: Verdicts of a number shown statically, which page styles could still hide from a visitor.
+SHOWN = (Verdict.COMPLIANT, Verdict.DISPLAYED_ELSEWHERE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +38,16 @@ class RenderDecision:
     reason: str  # one line, stored as checks.render_reason
 
 
-def render_decision(mode: str, finding: Finding | None, body: bytes) -> RenderDecision:
-    """Render or not, and why: could a browser change this page's verdict?"""
+def wants_stylesheets(mode: str, finding: Finding | None) -> bool:
+    """Whether the page's linked stylesheets should be fetched for :func:`render_decision`."""
+    return mode == "auto" and finding is not None and finding.verdict in SHOWN
+
+
+def render_decision(
+    mode: str, finding: Finding | None, body: bytes, sheets: Sequence[tuple[str, bytes]] = ()
+) -> RenderDecision:
+    """Render or not, and why: could a browser change this page's verdict? ``sheets`` are the
+    page's linked stylesheets as (URL, body), fetched when :func:`wants_stylesheets`."""
     if finding is None:
         return RenderDecision(False, "no page to judge")
     if mode != "auto":
@@ -43,6 +55,10 @@ def render_decision(mode: str, finding: Finding | None, body: bytes) -> RenderDe
     verdict = finding.verdict
     if verdict == Verdict.NEEDS_RENDER:  # the check's own signals: shell, scripted footer …
         return RenderDecision(True, "needs_render: " + _signal(finding))
+    if verdict in SHOWN:
+        hiding = _styles_hiding(finding, body, sheets)
+        if hiding:
+            return RenderDecision(True, f"{verdict}: {hiding}")
     if verdict not in (Verdict.MISSING, Verdict.LABEL_ONLY):
         return RenderDecision(False, f"{verdict}: a browser adds no number to shown ones")
     if not _SCRIPT.search(body):
@@ -61,6 +77,20 @@ def render_decision(mode: str, finding: Finding | None, body: bytes) -> RenderDe
             False, "missing: a static footer (copyright line) is shown, no script writes it"
         )
     return RenderDecision(True, "missing: no static footer evidence, scripts may build it")
+
+
+def _styles_hiding(
+    finding: Finding, body: bytes, sheets: Sequence[tuple[str, bytes]]
+) -> str | None:
+    """Why the page's styles may hide its shown number from a visitor, or None."""
+    inline = inline_style_risk(body, finding)
+    if inline:
+        return f"{inline} may hide it"
+    for where, css in (("a <style> block", style_blocks(body)), *sheets):
+        rule = stylesheet_risk(css)
+        if rule:
+            return f"{where} may hide the footer ({rule})"
+    return None
 
 
 def _signal(finding: Finding) -> str:
