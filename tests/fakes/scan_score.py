@@ -83,5 +83,14 @@ def score(expected: Licence, got: Licence) -> Score:
         for k in [*want, *(k for k in have if k not in want)]
         if have.get(k) != want.get(k)
     ]
-    unnamed = [w for w in wrong if not _named(w.split(":")[0], list(got.warnings))]
+    warnings = list(got.warnings)
+
+    def named(key: str) -> bool:
+        # A website the scan lost whole is named by the warning that names its host.
+        site = key.rsplit(" ", 1)[0]
+        if key.startswith("website") and f"{site} host" not in have:
+            return _named(f"{site} host", warnings)
+        return _named(key, warnings)
+
+    unnamed = [w for w in wrong if not named(w.split(":")[0])]
     return Score(len(want.keys() | have.keys()), tuple(wrong), tuple(unnamed))
