@@ -1,13 +1,14 @@
 """Scan images made ready for Tesseract with Pillow: opened within pixel and page limits,
 turned upright by the camera's EXIF tag, made grey with the red stamp faded out, contrast
-stretched, scaled to about 300 dpi, and straightened when photographed at a slant."""
+stretched, scaled to about 300 dpi, straightened when photographed at a slant, and the ruled
+lines of tables taken out."""
 
 from __future__ import annotations
 
 import io
 import warnings
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
 
 from crawler.licences.pdf_text import MAX_PAGES, RASTER_LONG_SIDE
 from crawler.licences.scan_tools import UnreadableScan
@@ -22,6 +23,8 @@ _MAX_UPSCALE = 3.0
 #: Slants tried when straightening, in degrees: a hand-held photo is rarely further off.
 _SKEW_RANGE = 6.0
 _SKEW_STEP = 0.5
+#: Mean grey (0-255) under which a long stretch is a ruled line, not text.
+_RULE_DARK = 50
 
 
 def open_pages(data: bytes) -> list[Image.Image]:
@@ -109,11 +112,50 @@ def sideways(image: Image.Image) -> bool:
     return _row_contrast(ink.transpose(Image.Transpose.ROTATE_90)) > 2 * _row_contrast(ink)
 
 
+def _rules_along(page: Image.Image, block: int, vertical: bool) -> Image.Image:
+    """Mask of the ruled lines running down (``vertical``) or across the page: the page
+    averaged in blocks along that direction, on two grids half a block apart so a rule's ends
+    are covered too, widened two pixels each side for anti-aliased edges."""
+    width, height = page.size
+    mask = Image.new("L", page.size, 0)
+    for shift in (0, block // 2):
+        blocks = ((height if vertical else width) - shift) // block
+        if blocks < 1:
+            continue
+        end = shift + blocks * block  # whole blocks, so each averages exactly ``block`` pixels
+        box = (0, shift, width, end) if vertical else (shift, 0, end, height)
+        part = page.crop(box)
+        size = (width, blocks) if vertical else (blocks, height)
+        dark = part.resize(size, Image.Resampling.BOX).point(lambda v: 255 if v < _RULE_DARK else 0)
+        full = dark.resize(part.size, Image.Resampling.NEAREST)
+        grown = full
+        for step in (-2, -1, 1, 2):
+            offset = (step, 0) if vertical else (0, step)
+            grown = ImageChops.lighter(grown, ImageChops.offset(full, *offset))
+        mask.paste(ImageChops.lighter(mask.crop(box), grown), box[:2])
+    return mask
+
+
+def without_rules(page: Image.Image) -> Image.Image:
+    """The page with the ruled lines of a table whitened: Tesseract drops whole cells next to
+    them (measured: a ruled certificate lost its 公司名称, 法定代表人 and 有效期至 rows; none
+    without). A rule is ink that stays dark averaged over an eighth of the page along its
+    length (440 px at 300 dpi); only ten or more characters whose strokes line up exactly are
+    that dark, and they would lose that one stroke."""
+    block = max(8, max(page.size) // 8)
+    mask = ImageChops.lighter(
+        _rules_along(page, block, vertical=True), _rules_along(page, block, vertical=False)
+    )
+    if not mask.getbbox():
+        return page
+    return Image.composite(Image.new("L", page.size, 255), page, mask)
+
+
 def prepare(image: Image.Image) -> Image.Image:
-    """The page as Tesseract reads it best: grey, stretched, ~300 dpi, level."""
+    """The page as Tesseract reads it best: grey, stretched, ~300 dpi, level, no table rules."""
     page = ImageOps.autocontrast(grey(image), cutoff=1)
     page = scaled(page)
     angle = skew_angle(page)
     if angle:
         page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-    return page
+    return without_rules(page)

@@ -97,6 +97,7 @@ _PUNCT = str.maketrans({"〈": "(", "〉": ")", "﹝": "(", "﹞": ")"})
 _WORD_FIXES = (
     (re.compile(r"(?<=\d)(\s*)[曰目]"), r"\1日"),  # 2 曰 / 2目 for 2日: the day of a date
     (re.compile(r"仪限"), "仅限"),  # 仪 for 仅 in the scope (仅限…); 仪限 is no word
+    (re.compile(r"[履復]盖"), "覆盖"),  # 业务覆盖范围; 履盖 is no word
     # the 附页 heading 「<company>获准经营<service>相关信息」 with 获 lost or misread
     (re.compile(r"(?<=公司)[^获\s]?准经营"), "获准经营"),
 )
@@ -129,12 +130,41 @@ def repair_numbers(text: str) -> tuple[str, list[str]]:
     return _NUMBER.sub(fix, text), notes
 
 
+_DOMAIN_LINE = re.compile(r"^(?P<label>\s*(?:网站域名|域名|网址)\s*:?)(?P<rest>.*)$", re.MULTILINE)
+_DOTLESS = re.compile(
+    r"(?<![\w.])(?P<www>www\.)?(?P<name>[a-z0-9][a-z0-9-]{2,}?)"
+    r"(?P<suffix>comcn|netcn|orgcn|com|net|cn)(?![\w.])",
+    re.IGNORECASE,
+)
+
+
+def repair_domains(text: str) -> tuple[str, list[str]]:
+    """A listed domain whose dot OCR lost (``chaoqiankejicom``) gets it back before its
+    suffix; only on a 网站域名 line, only for a name without a dot (``www.`` aside); each is
+    a note."""
+    notes: list[str] = []
+
+    def token(m: re.Match[str]) -> str:
+        suffix = m["suffix"]
+        dotted = f"{suffix[:-2]}.cn" if len(suffix) == 5 else suffix
+        fixed = f"{m['www'] or ''}{m['name']}.{dotted}"
+        notes.append(f"website domain: OCR read {m.group(0)!r}, taken as {fixed}")
+        return fixed
+
+    def line(m: re.Match[str]) -> str:
+        return m["label"] + _DOTLESS.sub(token, m["rest"])
+
+    return _DOMAIN_LINE.sub(line, text), notes
+
+
 def normalise_ocr(text: str) -> tuple[str, list[str]]:
     """OCR text ready for the parser, and the repairs it needed (warnings for the licence)."""
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT)
     for pattern, replacement in _WORD_FIXES:
         text = pattern.sub(replacement, text)
-    return repair_numbers(text)
+    text, domain_notes = repair_domains(text)
+    text, number_notes = repair_numbers(text)
+    return text, number_notes + domain_notes
 
 
 # --- which fields rest on unsure words ----------------------------------------------------

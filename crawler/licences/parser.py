@@ -104,6 +104,11 @@ _LABEL_RE = re.compile(
     + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _FIELDS.items())
     + r")\s*(?:\([^()]{0,6}\))?\s*(?:[:：]|(?=\s|$|\d))\s*(?P<value>.*)$"
 )
+#: A second ``label:`` after a space inside a line: a two-column certificate read row by row
+#: (``公司名称:某某有限公司    发证日期:2022年09月03日``), split into two lines.
+_SECOND_LABEL = re.compile(
+    r"(?<=\S)\s+(?=(?:" + "|".join(_FIELDS.values()) + r")\s*(?:\([^()]{0,6}\))?\s*[:：])"
+)
 _SITE_FIELDS = ("site_name", "domains", "server_location", "access_provider")
 _IGNORED_FIELDS = ("scope", "issuer")
 _WRAPPABLE = ("server_location", "access_provider", "domains")
@@ -261,8 +266,7 @@ def _lines(text: str) -> list[str]:
         header = None
         for pattern, repl in _MARKDOWN:
             line = pattern.sub(repl, line)
-        if line.strip():
-            out.append(line.strip())
+        out += [part.strip() for part in _SECOND_LABEL.split(line) if part.strip()]
     return out
 
 

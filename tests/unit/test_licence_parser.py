@@ -196,6 +196,29 @@ def test_names_lose_ocr_spaces_and_markup(
     assert (licence.company, licence.legal_rep) == (want_company, want_rep)
 
 
+@pytest.mark.parametrize("gap", ["    ", " ", "\u3000\u3000"])
+def test_two_column_certificate_rows_are_two_fields(gap: str) -> None:
+    """A two-column certificate read row by row (a PDF text layer, OCR): two label:value pairs
+    in one line."""
+    text = (
+        doc()
+        .replace(
+            "公司名称：北京示例科技有限公司",
+            f"公司名称：北京示例科技有限公司{gap}发证日期：2021年08月30日",
+        )
+        .replace("法定代表人：张三", f"法定代表人：张三{gap}有效期至：2026年08月30日")
+    )
+    text = text.replace("发证日期：2021年08月30日\n\n有效期至：2026年08月30日", "")
+    lic = parse_licence(text)
+    assert (lic.company, lic.legal_rep) == ("北京示例科技有限公司", "张三")
+    assert (lic.issued_on, lic.expires_on) == (date(2021, 8, 30), date(2026, 8, 30))
+
+
+def test_a_label_word_inside_a_value_does_not_split_it() -> None:
+    lic = parse_licence(doc(company="北京网站名称科技有限公司"))
+    assert lic.company == "北京网站名称科技有限公司"
+
+
 def test_wrapped_server_address_is_joined() -> None:
     sites = SITES.replace(
         "服务器放置地：北京市",

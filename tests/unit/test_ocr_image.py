@@ -10,7 +10,9 @@ import pytest
 
 pytest.importorskip("PIL", reason="Pillow reads the scans")
 
-from PIL import Image, ImageDraw
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
 
 from crawler.licences.ocr_image import (
     MAX_PIXELS,
@@ -21,9 +23,12 @@ from crawler.licences.ocr_image import (
     scaled,
     sideways,
     skew_angle,
+    without_rules,
 )
 from crawler.licences.pdf_text import MAX_PAGES
 from crawler.licences.scan_tools import UnreadableScan
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -131,3 +136,34 @@ def test_prepare_gives_a_level_grey_page() -> None:
 @pytest.mark.parametrize(("turn", "expected"), [(0, False), (90, True), (180, False), (270, True)])
 def test_sideways_pages_are_told_apart(turn: int, expected: bool) -> None:
     assert sideways(lines_page(0).rotate(turn, expand=True)) is expected
+
+
+def test_table_rules_are_taken_out_and_the_text_stays() -> None:
+    page = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(1000, 1900, 100):  # a ruled table: rows and a column line
+        draw.line((300, y, 2200, y), fill=0, width=3)
+    draw.line((800, 1000, 800, 1800), fill=0, width=3)
+    for x in range(320, 780, 50):  # characters: short strokes, even in a tight row
+        draw.rectangle((x, 1030, x + 40, 1070), fill=0)
+    clean = without_rules(page)
+    assert clean.getpixel((1500, 1000)) == 255 and clean.getpixel((800, 1150)) == 255
+    assert clean.getpixel((360, 1800)) == 255 and clean.getpixel((2140, 1000)) == 255  # ends
+    assert clean.getpixel((330, 1050)) == 0 and clean.getpixel((760, 1050)) == 0
+
+
+@pytest.mark.skipif(not CJK_FONT.exists(), reason=f"no CJK font: {CJK_FONT} (fonts-noto-cjk)")
+def test_text_without_a_table_is_left_as_it_was() -> None:
+    """Rows hard for a rule detector (strokes across whole characters, in bold) stay."""
+    font = ImageFont.truetype(str(CJK_FONT), 46, index=2)  # 11 pt at 300 dpi
+    page = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(page)
+    lines = (
+        "中华人民共和国增值电信业务经营许可证",
+        "一二三四五六七八九十一二三四五六七八九十",
+        "口国目画曰日 口国目画曰日 口国目画曰日",
+        "京B2-20252223  serve24h.com",
+    )
+    for i, line in enumerate(lines * 10):
+        draw.text((300, 300 + i * 70), line, font=font, fill=0, stroke_width=1, stroke_fill=0)
+    assert without_rules(page).tobytes() == page.tobytes()

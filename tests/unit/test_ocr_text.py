@@ -116,6 +116,24 @@ def test_normalise_ocr(ocr: str, text: str, repaired: bool) -> None:
         assert notes[0].startswith("licence number: OCR read") and text[-8:] in notes[0]
 
 
+@pytest.mark.parametrize(
+    ("ocr", "text"),
+    [
+        ("网站域名: chaoqiankejicom", "网站域名: chaoqiankeji.com"),
+        ("网址:a.cn、www.qinghedatacomcn", "网址:a.cn、www.qinghedata.com.cn"),
+        ("域名 examplecn exampl3net", "域名 example.cn exampl3.net"),
+        # a name with its dots, or a suffix with its dot, is left as it is
+        ("网站域名: xyzcom.cn shop.example.com", "网站域名: xyzcom.cn shop.example.com"),
+        # only on a domain line: telecom in a sentence is a word
+        ("中国电信 telecom 业务", "中国电信 telecom 业务"),
+    ],
+)
+def test_domains_that_lost_their_dot(ocr: str, text: str) -> None:
+    fixed, notes = normalise_ocr(ocr)
+    assert fixed == text
+    assert len(notes) == sum(a != b for a, b in zip(ocr.split(), text.split(), strict=True))
+
+
 def words(*pairs: tuple[str, float]) -> tuple[OcrWord, ...]:
     return tuple(OcrWord(t, c, 0) for t, c in pairs)
 
