@@ -266,6 +266,10 @@ def policy(args: argparse.Namespace, workload: str) -> int:
                     "select count(*) filter (where rendered or render_error is not null), "
                     "count(*) filter (where static_verdict != verdict) from checks"
                 ).fetchone()
+                moves = conn.execute(
+                    "select static_verdict || ' -> ' || verdict, count(*) from checks "
+                    "where static_verdict != verdict group by 1 order by 2 desc"
+                ).fetchall()
                 reasons = conn.execute(
                     "select substr(render_reason, 1, 60), count(*), sum(rendered) from checks "
                     "group by 1 order by 2 desc"
@@ -280,6 +284,7 @@ def policy(args: argparse.Namespace, workload: str) -> int:
         f"({auto.seconds / max(never.seconds, 1e-9):.1f}x); {sent} sent to the browser "
         f"({share:.1%}), {auto.rendered} rendered, {auto.errors} render errors, "
         f"{changed} verdicts changed by rendering"
+        + "".join(f"\n  {n:>6} {move}" for move, n in moves)
     )
     for reason, n, rendered in reasons:
         print(f"  {n:>6} {rendered or 0:>6} rendered  {reason or '(no page)'}")
