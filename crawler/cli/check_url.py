@@ -23,7 +23,13 @@ from scrapy.crawler import CrawlerProcess
 from crawler.check.outcome import Outcome, error_line
 from crawler.check.rules import DEFAULT_OFF
 from crawler.cli.check_html import expected_filings, render
-from crawler.cli.common import EXIT_FAILED, open_db, parse_number_arg
+from crawler.cli.common import (
+    EXIT_FAILED,
+    allow_private_option,
+    open_db,
+    parse_number_arg,
+    timeout_option,
+)
 from crawler.cli.crawl import checked_proxy, crawl_settings, open_crawl_run
 from crawler.cli.url_options import secret_url, url_options
 from crawler.fetch.page_urls import InvalidUrl, PageUrls, page_urls
@@ -130,18 +136,8 @@ def _text(outcome: Outcome, item: CheckItem, url: str, facts: dict) -> str:
     help="Save the PNG of the rendered page here (only a rendered page has one).",
 )
 @url_options("proxy", "proxy", help="HTTP proxy for the requests (or http_proxy/https_proxy).")
-@click.option(
-    "--allow-private",
-    is_flag=True,
-    help="Also fetch hosts that resolve to loopback/private/link-local addresses.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 600),
-    default=20,
-    show_default=True,
-    help="Download timeout per attempt, seconds.",
-)
+@allow_private_option
+@timeout_option
 @click.option(
     "--save",
     is_flag=True,

@@ -14,6 +14,20 @@ from crawler.store.database import DatabaseError, DatabaseLocked, is_locked, ope
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
+# Options the fetching commands (crawl, worker, check) share, so they read the same everywhere.
+allow_private_option = click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Also fetch hosts that resolve to loopback/private/link-local addresses.",
+)
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=20,
+    show_default=True,
+    help="Download timeout per attempt, seconds.",
+)
+
 
 class IcpwatchGroup(click.Group):
     """The top-level group: a database another writer holds is one line and exit 1 for every

@@ -17,7 +17,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.check.outcome import error_line
-from crawler.cli.common import check_workers_option, open_db, parse_number_arg
+from crawler.cli.common import (
+    allow_private_option,
+    check_workers_option,
+    open_db,
+    parse_number_arg,
+    timeout_option,
+)
 from crawler.cli.crawl_log import KEEP, LOG_NAME, WarningTally, log_file_beside, rotate
 from crawler.cli.url_options import secret_url, url_options
 from crawler.distributed import (
@@ -177,18 +183,8 @@ def _coordinate(
     show_default=True,
     help="Honour robots.txt; a disallowed homepage is recorded as 'blocked'.",
 )
-@click.option(
-    "--allow-private",
-    is_flag=True,
-    help="Also fetch hosts that resolve to loopback/private/link-local addresses.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 600),
-    default=20,
-    show_default=True,
-    help="Download timeout per attempt, seconds.",
-)
+@allow_private_option
+@timeout_option
 @click.option(
     "--render",
     type=click.Choice(RENDER_MODES),
