@@ -170,10 +170,19 @@ def _tables(runs: list[Run], variants) -> list[str]:
     return [*table(runs, GROUPS), "", "Per variant:", "", *table(runs, per_variant)]
 
 
+def _revision() -> str:
+    """The commit measured, and whether crawler/ had changes beside it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "crawler"], check=False)
+    return head.stdout.strip() + (" + uncommitted crawler/ changes" if dirty.returncode else "")
+
+
 def _report(runs: list[Run], variants, note: str) -> str:
     """The tables and every wrong field as markdown, for --report."""
     return (
-        f"# Scan ingest: field accuracy per variant\n\n`{' '.join(sys.argv)}` {note}\n\n"
+        f"# Scan ingest: field accuracy per variant\n\n`{' '.join(sys.argv)}` at {_revision()}; "
+        f"{note}\n\n"
         + "\n".join(_tables(runs, variants))
         + "\n\n## Wrong fields\n\n"
         + ("\n".join(failures(runs)) or "(none)")
@@ -193,7 +202,7 @@ def main() -> int:
     spec_list = [s for s in specs() if not args.specs or s.key in args.specs.split(",")]
     names = args.variants.split(",") if args.variants else list(VARIANTS)
     variants = [VARIANTS[n] for n in names]
-    print(f"load before: {load()}")
+    print(f"load before: {load()}; code: {_revision()}")
     print(
         f"{len(spec_list)} licences x {len(variants)} variants; text twin parse: "
         f"{_twin_ms(spec_list):.2f} ms/document"
