@@ -12,12 +12,12 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
 from crawler.check.finding import CONTEXT_CHARS, MAX_DEPTH, MAX_FOUND, MAX_MARKS
+from crawler.check.footer_names import names_footer
 from crawler.check.scan import LABEL_RE, SPACE_RE, RawPage, capped, strip_tags
 from crawler.check.signals import nonspace_len, static_text
 from crawler.licences.numbers import (
@@ -124,56 +124,10 @@ _HIDING_TAGS = frozenset(
 )
 #: Elements whose content the parser keeps as raw text.
 _RAWTEXT_TAGS = frozenset(["script", "style", "title"])
-#: Footer-like names, matched per class token / id, lower-cased with camelCase split (pageBottom
-#: is page-bottom): "foot" but not in other words (football, footnote …); short words only as
-#: whole words; "end" only leading a name (text-end is a layout utility).
-_FOOTERISH_RE = re.compile(
-    r"foot(?!ball|age|print|step|note|wear|hold|ing|man|path|bridge|light|loose|fall)"
-    r"|copy[-_]?right|banquan|dibu|beian|site[-_]?info|contentinfo|colophon"
-    r"|(?<![a-z])(?:ft|bottom|btm|icp|copy)(?![a-z])"
-    r"|^(?:page[-_]?|site[-_]?)?end(?![a-z])"
-)
-#: … but not the footer of a part of the page (card-footer, box-ft), a header's bottom row, a
-#: layout utility (margin-bottom, bottom-0) or an advert.
-_NOT_FOOTER_RE = re.compile(
-    r"(?:card|modal|panel|dialog|popup|pop|entry|post|article|comment|widget|box|mod|item|list"
-    r"|table|media|tab|blog|news)[-_]?(?:foot|ft|bottom|btm)"
-    r"|(?:header|head|hd|top|nav|menu|banner)[-_]?(?:bottom|btm)"
-    r"|(?:margin|padding|border|align|rounded|text|float|valign|pull|m[tby]?|p[tby]?)[-_]bottom"
-    r"|bottom[-_]?\d|(?<![a-z])ads?[-_]"
-)
-#: Names of a page footer, whose later siblings (a copyright strip after it) are bottom too.
-_PAGE_FOOTER_RE = re.compile(
-    r"foot(?!ball|age|print|step|note|wear|hold|ing|man|path|bridge|light|loose|fall)"
-    r"|copy[-_]?right|site[-_]?info|contentinfo|(?<![a-z])ft(?![a-z])"
-    r"|^(?:page[-_]?|site[-_]?|g[-_]|m[-_])?bottom$"
-)
-_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 #: Inside these, footer tags and names belong to that part (an article's footer), not the page.
 _PART_TAGS = frozenset(["article", "aside", "nav", "header"])
 #: How many earlier siblings are looked at for a page footer.
 _SIBLINGS = 16
-
-
-@lru_cache(maxsize=4096)
-def _footerish(value: str, page: bool = False) -> bool:
-    """A class or id value names a footer (``page``: a page footer), token by token."""
-    regex = _PAGE_FOOTER_RE if page else _FOOTERISH_RE
-    for token in _CAMEL_RE.sub("-", value).lower().split():
-        if regex.search(token) and not _NOT_FOOTER_RE.search(token):
-            return True
-    return False
-
-
-def _names_footer(el: Any, page: bool = False) -> bool:
-    """The element is a footer by its tag, ARIA role or class / id."""
-    if el.tag == "footer" or (el.get("role") or "").lower() == "contentinfo":
-        return True
-    for attr in ("id", "class"):
-        value = el.get(attr)
-        if value and _footerish(value, page):
-            return True
-    return False
 
 
 def _after_footer(el: Any) -> bool:
@@ -182,7 +136,7 @@ def _after_footer(el: Any) -> bool:
     for _ in range(_SIBLINGS):
         if sib is None:
             return False
-        if isinstance(sib.tag, str) and sib.tag not in _HIDING_TAGS and _names_footer(sib, True):
+        if isinstance(sib.tag, str) and sib.tag not in _HIDING_TAGS and names_footer(sib, True):
             return True
         sib = sib.getprevious()
     return False
@@ -238,7 +192,7 @@ def _step(el: Any, st: _State) -> _State:
         elif el.get("hidden") is not None and display is None:
             hidden = "hidden attribute"
     if not footer:
-        footer = not part and _names_footer(el)
+        footer = not part and names_footer(el)
         part = part or tag in _PART_TAGS
     if (
         hidden == st.hidden
@@ -901,7 +855,7 @@ class PageBottom:
             if n > cap or self.budget < 0:
                 return cap + 1
             if isinstance(sib.tag, str):
-                if following and sib.tag not in _HIDING_TAGS and _names_footer(sib, True):
+                if following and sib.tag not in _HIDING_TAGS and names_footer(sib, True):
                     return cap + 1  # the page's footer comes below: this is not the bottom
                 n += self._chars(sib, cap - n)
             else:

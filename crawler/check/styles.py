@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from crawler.check.finding import Finding
+from crawler.check.footer_names import footerish
 from crawler.check.rendered import MIN_FONT_PX
 
 #: Declarations that can hide text from a visitor, as a stylesheet or inline style writes them:
@@ -28,16 +29,10 @@ _ASCII_RUN = re.compile(r"[A-Za-z0-9]{1,4}-")
 INLINE_WINDOW = 400  # bytes before a shown number searched for a style on its element
 MAX_NUMBER_HITS = 16
 #: A rule's selector names the footer when its last compound does (``footer.footer``,
-#: ``#copyright``, ``.site-footer-wrap``), or is a bare tag inside a footer-named one
-#: (``.footer p``): hiding ``.footer .qrcode`` or ``.foot_feedback_box`` (pop-ups) leaves the
-#: number shown. A name is footer-named when a footer word is followed by container words only.
-_FOOTER_WORDS = frozenset({"foot", "footer", "ft", "copyright", "beian", "bottom", "icp"})
-_CONTAINER_WORDS = frozenset(
-    {"wrap", "wrapper", "inner", "container", "content", "main", "bar", "info", "text", "area",
-     "box", "bd", "con", "cont", "in", "w", "m"}
-)  # fmt: skip
+#: ``#copyright``), or is a bare tag inside a footer-named one (``.footer p``): hiding
+#: ``.footer .qrcode`` (a pop-up) leaves the number shown. Names as the footer check reads
+#: them (crawler/check/footer_names.py): ``.comment-ft`` is a part's footer, not the page's.
 _NAMES = re.compile(rb"(?:^|[.#])([a-z][a-z0-9_-]{0,100})", re.IGNORECASE)
-_WORD_SPLIT = re.compile(r"[-_]+|(?<=[a-z])(?=[A-Z])")
 _BARE_TAG = re.compile(rb"^[a-z][a-z0-9]*$", re.IGNORECASE)
 _COMMENT = re.compile(rb"/\*.*?(?:\*/|$)", re.DOTALL)
 _BRACE = re.compile(rb"[{}]")
@@ -81,12 +76,7 @@ def inline_style_risk(body: bytes, finding: Finding) -> str | None:
 
 
 def _footer_named(compound: bytes) -> bool:
-    for name in _NAMES.findall(compound):
-        words = [w.lower() for w in _WORD_SPLIT.split(name.decode("ascii")) if w]
-        for i, word in enumerate(words):
-            if word in _FOOTER_WORDS and all(w in _CONTAINER_WORDS for w in words[i + 1 :]):
-                return True
-    return False
+    return any(footerish(n.decode("ascii")) for n in _NAMES.findall(compound))
 
 
 def _footer_selector(selector: bytes) -> bool:
