@@ -31,10 +31,10 @@ from crawler.check.finding import (
     NumberEvidence,
     Verdict,
 )
+from crawler.check.page_bottom import PageBottom
 from crawler.check.parse import (
     LabelHit,
     Occurrence,
-    PageBottom,
     mark_candidates,
     parse_marked,
     text_fractions,

@@ -119,7 +119,7 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 #: Elements whose content visitors do not see.
-_HIDING_TAGS = frozenset(
+HIDING_TAGS = frozenset(
     ["script", "style", "template", "noscript", "head", "title", "iframe", "noembed", "noframes"]
 )
 #: Elements whose content the parser keeps as raw text.
@@ -136,14 +136,14 @@ def _after_footer(el: Any) -> bool:
     for _ in range(_SIBLINGS):
         if sib is None:
             return False
-        if isinstance(sib.tag, str) and sib.tag not in _HIDING_TAGS and names_footer(sib, True):
+        if isinstance(sib.tag, str) and sib.tag not in HIDING_TAGS and names_footer(sib, True):
             return True
         sib = sib.getprevious()
     return False
 
 
-_DISPLAY_RE = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
-_VISIBILITY_RE = re.compile(r"(?:^|;)\s*visibility\s*:\s*([a-z-]+)", re.IGNORECASE)
+DISPLAY_RE = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
+VISIBILITY_RE = re.compile(r"(?:^|;)\s*visibility\s*:\s*([a-z-]+)", re.IGNORECASE)
 _TAIL_RE = re.compile(r"\s*号?(?:\s*-\s*(\d{1,3})(?!\s?\d))?")
 
 
@@ -179,13 +179,13 @@ def _step(el: Any, st: _State) -> _State:
     style = el.get("style")
     display = None
     if style:
-        d = _DISPLAY_RE.findall(style)
+        d = DISPLAY_RE.findall(style)
         display = d[-1].lower() if d else None
-        v = _VISIBILITY_RE.findall(style)
+        v = VISIBILITY_RE.findall(style)
         if v:
             invisible = v[-1].lower() in ("hidden", "collapse")
     if hidden is None:
-        if tag in _HIDING_TAGS:
+        if tag in HIDING_TAGS:
             hidden = tag
         elif display == "none":
             hidden = "display:none"
@@ -785,110 +785,3 @@ def text_fractions(marked: bytes) -> tuple[dict[int, tuple[float, int]], int]:
         last = m.end()
     total += nonspace_len(text[last:])
     return ({k: (v / total, total - v) for k, v in at.items()} if total else {}), total
-
-
-#: The largest block (visible characters) that can be a page's footer: a portal footer with its
-#: link rows and friend links stays under it, a page's main part does not.
-FOOTER_BLOCK_CHARS = 2500
-#: … and at most this share of the page's text (on a short page the wrapper is small too).
-FOOTER_BLOCK_SHARE = 0.5
-#: Nodes :class:`PageBottom` visits per page at most (pathological pages).
-_BOTTOM_BUDGET = 20000
-_BOTTOM_STOP = frozenset(["body", "html"])
-#: Overlays a reader does not see as page text: dialogs, back-to-top buttons, service widgets.
-_OVERLAY_RE = re.compile(
-    r"modal|popup|dialog|mask|overlay|toast|tooltip|go-?top|back-?top|to-?top|kefu", re.IGNORECASE
-)
-
-
-def _nonspace(text: str | None) -> int:
-    return nonspace_len(text) if text else 0
-
-
-def _unseen(el: Any) -> bool:
-    """Content a reader does not see at the page bottom: hidden, raw text or an overlay."""
-    if el.tag in _HIDING_TAGS or el.get("hidden") is not None:
-        return True
-    style = el.get("style")
-    if style:
-        d = _DISPLAY_RE.findall(style)
-        if d and d[-1].lower() == "none":
-            return True
-    return any(_OVERLAY_RE.search(el.get(a) or "") for a in ("id", "class"))
-
-
-class PageBottom:
-    """Is an element in the last visible block of the page (an included footer template with no
-    footer name)? The largest small block around it must be followed by almost no visible text,
-    skipping hidden content and overlays. Answers are remembered; work is capped per page."""
-
-    __slots__ = ("budget", "memo", "total")
-
-    def __init__(self, total: int) -> None:
-        self.total = total  # visible characters of the page (static text)
-        self.budget = _BOTTOM_BUDGET
-        self.memo: dict[Any, bool] = {}
-
-    def _chars(self, el: Any, cap: int) -> int:
-        """Visible characters inside ``el`` (not its tail), counting stops past ``cap``."""
-        n = 0
-        stack = [el]
-        while stack and n <= cap:
-            x = stack.pop()
-            self.budget -= 1
-            if self.budget < 0:
-                return cap + 1
-            if _unseen(x):
-                continue
-            n += _nonspace(x.text)
-            for child in x:
-                if isinstance(child.tag, str):
-                    stack.append(child)
-                n += _nonspace(child.tail)
-        return n
-
-    def _siblings(self, el: Any, cap: int, following: bool) -> int:
-        """Visible characters of ``el``'s later (or earlier) siblings, with their tails."""
-        n = _nonspace(el.tail) if following else 0
-        sibs = el.itersiblings(preceding=not following)
-        for sib in sibs:
-            if n > cap or self.budget < 0:
-                return cap + 1
-            if isinstance(sib.tag, str):
-                if following and sib.tag not in _HIDING_TAGS and names_footer(sib, True):
-                    return cap + 1  # the page's footer comes below: this is not the bottom
-                n += self._chars(sib, cap - n)
-            else:
-                self.budget -= 1
-            n += _nonspace(sib.tail)
-        return n
-
-    def __call__(self, el: Any, after_chars: int) -> bool:
-        if el in self.memo:
-            return self.memo[el]
-        limit = int(min(FOOTER_BLOCK_CHARS, self.total * FOOTER_BLOCK_SHARE))
-        block = el
-        own = self._chars(el, limit)
-        ok = own <= limit
-        while ok:  # grow the block while it stays small
-            parent = block.getparent()
-            if parent is None or parent.tag in _BOTTOM_STOP:
-                break
-            room = limit - own - _nonspace(parent.text)
-            before = self._siblings(block, room, following=False)
-            after = self._siblings(block, room - before, following=True)
-            if own + _nonspace(parent.text) + before + after > limit:
-                break
-            own += _nonspace(parent.text) + before + after
-            block = parent
-        if ok and block.tag not in _BOTTOM_STOP:
-            following = 0
-            x = block
-            while x is not None and following <= after_chars:  # to the root: a second <html>
-                following += self._siblings(x, after_chars - following, following=True)
-                x = x.getparent()
-            ok = following <= after_chars and self.budget >= 0
-        else:
-            ok = False
-        self.memo[el] = ok
-        return ok
