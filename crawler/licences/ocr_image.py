@@ -23,7 +23,9 @@ _MAX_UPSCALE = 3.0
 #: Slants tried when straightening, in degrees: a hand-held photo is rarely further off.
 _SKEW_RANGE = 6.0
 _SKEW_STEP = 0.5
-#: Mean grey (0-255) under which a long stretch is a ruled line, not text.
+#: Grey (0-255) under which a pixel is ink, and the mean of ink over a long stretch under which
+#: it is a ruled line, not text (80 % ink).
+_INK = 160
 _RULE_DARK = 50
 
 
@@ -143,8 +145,9 @@ def without_rules(page: Image.Image) -> Image.Image:
     length (440 px at 300 dpi); only ten or more characters whose strokes line up exactly are
     that dark, and they would lose that one stroke."""
     block = max(8, max(page.size) // 8)
+    ink = page.point(lambda v: 0 if v < _INK else 255)  # a blurred rule is grey, not black
     mask = ImageChops.lighter(
-        _rules_along(page, block, vertical=True), _rules_along(page, block, vertical=False)
+        _rules_along(ink, block, vertical=True), _rules_along(ink, block, vertical=False)
     )
     if not mask.getbbox():
         return page
