@@ -13,11 +13,15 @@ import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler.licences.document_file import read_document
 from crawler.licences.ocr_text import OcrWord, normalise_ocr, unsure_fields
 from crawler.licences.parser import Licence, parse_licence
 from crawler.licences.scan_tools import ScanToolMissing, UnreadableScan
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "MAX_SCAN_BYTES",
@@ -53,7 +57,7 @@ def _is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(b"%PDF")
 
 
-def _ocr(images: list, work: Path) -> ScanText:
+def _ocr(images: list[Image.Image], work: Path) -> ScanText:
     from crawler.licences.ocr import ocr_page, tesseract_version
 
     version = tesseract_version()
@@ -103,7 +107,7 @@ def read_scan(path: Path) -> ScanText:
         scan = _ocr(images, work)
     if not scan.text.strip():
         raise UnreadableScan("OCR found no text")
-    return ScanText(**{**scan.__dict__, "sha256": sha})
+    return dataclasses.replace(scan, sha256=sha)
 
 
 def _checked_fields(licence: Licence) -> list[tuple[str, str | None]]:
