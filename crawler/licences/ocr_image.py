@@ -8,7 +8,14 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import (
+    Image,
+    ImageChops,
+    ImageFilter,
+    ImageOps,
+    ImageSequence,
+    UnidentifiedImageError,
+)
 
 from crawler.licences.pdf_text import MAX_PAGES, RASTER_LONG_SIDE
 from crawler.licences.scan_tools import UnreadableScan
@@ -154,9 +161,19 @@ def without_rules(page: Image.Image) -> Image.Image:
     return Image.composite(Image.new("L", page.size, 255), page, mask)
 
 
+def even_light(page: Image.Image) -> Image.Image:
+    """The paper made evenly white: a photo's light falls off across the page, and one global
+    threshold then loses the text in the dark part. The paper's own brightness (the page
+    shrunk, its ink taken out by a max filter, smoothed) is subtracted from each pixel."""
+    small = page.resize((max(1, page.width // 8), max(1, page.height // 8)), Image.Resampling.BOX)
+    paper = small.filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.GaussianBlur(4))
+    ink = ImageChops.subtract(paper.resize(page.size, Image.Resampling.BILINEAR), page)
+    return ImageOps.invert(ink)
+
+
 def prepare(image: Image.Image) -> Image.Image:
     """The page as Tesseract reads it best: grey, stretched, ~300 dpi, level, no table rules."""
-    page = ImageOps.autocontrast(grey(image), cutoff=1)
+    page = ImageOps.autocontrast(even_light(grey(image)), cutoff=1)
     page = scaled(page)
     angle = skew_angle(page)
     if angle:
