@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from crawler.licences.ocr_image import (
     MAX_PIXELS,
     TARGET_LONG_SIDE,
+    even_light,
     grey,
     open_pages,
     prepare,
@@ -167,3 +168,17 @@ def test_text_without_a_table_is_left_as_it_was() -> None:
     for i, line in enumerate(lines * 10):
         draw.text((300, 300 + i * 70), line, font=font, fill=0, stroke_width=1, stroke_fill=0)
     assert without_rules(page).tobytes() == page.tobytes()
+
+
+def test_even_light_whitens_paper_in_falling_light_and_keeps_the_ink() -> None:
+    """A photo lit from one side: paper from 240 down to 90 grey, print 40 darker than it."""
+    page = Image.linear_gradient("L").resize((1600, 2000)).point(lambda v: 240 - v * 150 // 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(100, 1900, 80):
+        for x in range(100, 1500, 60):
+            paper = page.getpixel((x, y))
+            draw.rectangle((x, y, x + 6, y + 40), fill=paper - 40)  # a stroke
+    even = even_light(page)
+    assert min(even.getpixel((30, y)) for y in range(0, 2000, 100)) >= 245  # paper, top to bottom
+    strokes = [even.getpixel((x + 3, y + 20)) for y in (100, 980, 1860) for x in (100, 1420)]
+    assert all(v <= 225 for v in strokes)  # ink still darker than the paper everywhere
