@@ -95,11 +95,25 @@ def page_from_tsv(tsv: str) -> OcrPage:
 # --- text fixes ---------------------------------------------------------------------------
 
 _PUNCT = str.maketrans({"〈": "(", "〉": ")", "﹝": "(", "﹞": ")"})
+#: The certificate's labels, as OCR (after NFKC) prints them at the start of a line.
+_LABELS = (
+    "经营许可证编号",
+    "公司名称",
+    "法定代表人",
+    "发证日期",
+    "有效期至",
+    "网站名称",
+    "网站域名",
+    "服务器放置地",
+    "网站接入服务提供单位",
+)
 #: Misreadings of the certificate's fixed words, each only where it cannot be a real word.
 _WORD_FIXES = (
     (re.compile(r"(?<=\d)(\s*)[曰目]"), r"\1日"),  # 2 曰 / 2目 for 2日: the day of a date
     (re.compile(r"仪限"), "仅限"),  # 仪 for 仅 in the scope (仅限…); 仪限 is no word
     (re.compile(r"[履復]盖"), "覆盖"),  # 业务覆盖范围; 履盖 is no word
+    # a label's colon read as ; , or . (公司名称; 常州…)
+    (re.compile(rf"^(\s*(?:{'|'.join(_LABELS)}))\s*[;,.](?=\s*\S)", re.MULTILINE), r"\1:"),
     # the 附页 heading 「<company>获准经营<service>相关信息」 with 获 lost or misread
     (re.compile(r"(?<=公司)[^获\s]?准经营"), "获准经营"),
 )

@@ -103,6 +103,10 @@ def test_empty_and_malformed_rows_are_skipped() -> None:
         ("某某有限公司区准经营信息服务业务", "某某有限公司获准经营信息服务业务", False),
         ("某某有限公司准经营信息服务业务", "某某有限公司获准经营信息服务业务", False),
         ("经批准经营", "经批准经营", False),
+        # a label's colon misread
+        ("公司名称; 常州五百像素网络科技有限公司", "公司名称: 常州五百像素网络科技有限公司", False),
+        ("法定代表人, 柴继军", "法定代表人: 柴继军", False),
+        ("根据公司名称, 依法", "根据公司名称, 依法", False),  # not a label at a line start
         # too short or too long a serial is not a licence number: left alone
         ("B2-2025222", "B2-2025222", False),
         ("京B2-2O2522230", "京B2-2O2522230", False),
