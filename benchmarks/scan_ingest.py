@@ -16,7 +16,7 @@ Targets (issue 19): every field of a clean scan (text-layer PDF, 300 dpi images)
 >= 95 % of fields on the damaged ones (150 dpi and every damage kind); every wrong field named
 by one of the licence's warnings. ``--check`` exits 1 when one is missed.
 Usage: .venv/bin/python benchmarks/scan_ingest.py [--specs K,..] [--variants V,..]
-       [--no-baseline] [--report FILE.md] [--keep DIR] [--check]   (full matrix: ~10 min idle)
+       [--no-baseline] [--report FILE.md] [--keep DIR] [--check]   (full matrix: ~20 min)
 """
 
 from __future__ import annotations
