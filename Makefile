@@ -21,9 +21,9 @@ lint: $(VENV)/.installed
 test: lint
 	$(BIN)/python -m pytest
 
-# Unit and CLI tests without services or subprocess crawls: under a minute.
+# Unit and CLI tests without services, subprocess crawls or the scan matrix: about a minute.
 test-fast: lint
-	$(BIN)/python -m pytest tests/unit tests/cli -m "not e2e and not chromium and not redis and not scrapyd"
+	$(BIN)/python -m pytest tests/unit tests/cli -m "not e2e and not chromium and not redis and not scrapyd and not ocr"
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py --db $(DEMO)/icpwatch.db

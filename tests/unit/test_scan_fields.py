@@ -36,6 +36,8 @@ from tests.fakes.scan_maker import (
 )
 from tests.fakes.scan_score import Score, licence_fields, score
 
+pytestmark = pytest.mark.ocr  # about two minutes of Tesseract: `make test`, not test-fast
+
 if not FONT.exists():
     pytest.skip(f"no CJK font to draw scans with: {FONT} (fonts-noto-cjk)", allow_module_level=True)
 
