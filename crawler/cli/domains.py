@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import EXIT_FAILED, EXIT_USAGE, open_db, parse_number_arg
-from crawler.cli.licenses import UnreadableDocument, read_document
+from crawler.licences.document_file import UnreadableDocument, read_document
 from crawler.licences.domain_lists import (
     MAX_LIST_BYTES,
     DomainList,
@@ -37,7 +37,7 @@ EXPORT_COLUMNS = ("domain", "license_no", "source", "site_name")
 
 @click.group("domains")
 def domains() -> None:
-    """Add or remove domains by hand (kept apart from the document's, as source 'manual')."""
+    """Add, remove, import or export the domains kept beside the document's (source 'manual')."""
 
 
 def _hosts(tokens: tuple[str, ...]) -> list[Host]:

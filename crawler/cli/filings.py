@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import EXIT_FAILED, EXIT_USAGE, open_db
-from crawler.cli.licenses import UnreadableDocument, read_document
+from crawler.licences.document_file import UnreadableDocument, read_document
 from crawler.licences.domains import InvalidDomain, normalise_host
 from crawler.store.filings import (
     MAX_EXPORT_BYTES,

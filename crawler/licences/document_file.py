@@ -29,9 +29,7 @@ def _regular(st: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise UnreadableDocument("not a regular file")
     if st.st_size > limit:
-        raise UnreadableDocument(
-            f"{st.st_size:,} bytes, over the {limit // 2**20} MiB limit for a licence document"
-        )
+        raise UnreadableDocument(f"{st.st_size:,} bytes, over the {limit // 2**20} MiB limit")
 
 
 def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
@@ -43,5 +41,5 @@ def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
         _regular(os.fstat(stream.fileno()), limit)
         data = stream.read(limit + 1)
     if len(data) > limit:  # it grew while we read
-        raise UnreadableDocument(f"over the {limit // 2**20} MiB limit for a licence document")
+        raise UnreadableDocument(f"over the {limit // 2**20} MiB limit")
     return data
