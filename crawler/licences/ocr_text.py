@@ -34,10 +34,15 @@ class OcrWord:
     line: int  # index of its line in the page text
 
 
+#: A line's box on the page image: left, top, right, bottom (pixels).
+Box = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class OcrPage:
     lines: tuple[str, ...]
     words: tuple[OcrWord, ...]  # ``line`` indexes ``lines``
+    boxes: tuple[Box, ...] = ()  # of each line, as ``lines``; () when not known
 
     @property
     def text(self) -> str:
@@ -46,11 +51,38 @@ class OcrPage:
     def unsure_lines(self, threshold: float = UNSURE_BELOW) -> list[tuple[str, float]]:
         """(line, lowest confidence) of lines with a word under the threshold; punctuation
         alone (a colon read as a semicolon) does not make a line unsure."""
+        lowest = self._lowest()
+        return [(self.lines[i], c) for i, c in sorted(lowest.items()) if c < threshold]
+
+    def _lowest(self) -> dict[int, float]:
+        """Each line's least sure word that is not punctuation alone."""
         lowest: dict[int, float] = {}
         for w in self.words:
             if _MEANINGFUL.search(w.text) and w.confidence < lowest.get(w.line, 101.0):
                 lowest[w.line] = w.confidence
-        return [(self.lines[i], c) for i, c in sorted(lowest.items()) if c < threshold]
+        return lowest
+
+    def unsure_indexes(self, threshold: float = UNSURE_BELOW) -> list[int]:
+        """Indexes of the lines :meth:`unsure_lines` names, least sure first."""
+        lowest = self._lowest()
+        return sorted((i for i, c in lowest.items() if c < threshold), key=lowest.__getitem__)
+
+    def line_confidence(self, index: int) -> float | None:
+        """Mean confidence of the words of one line."""
+        confs = [w.confidence for w in self.words if w.line == index]
+        return statistics.fmean(confs) if confs else None
+
+    def with_line(self, index: int, reread: OcrPage) -> OcrPage:
+        """This page with line ``index`` replaced by the one line of ``reread``. Its words are
+        no surer than the least sure word the line had: a field Tesseract first misread stays
+        warned of even when a re-read is sure of it (measured: 九广路 re-read at 93)."""
+        lines = list(self.lines)
+        lines[index] = reread.lines[0]
+        doubt = self._lowest().get(index, 100.0)
+        words = [w for w in self.words if w.line != index]
+        at = next((n for n, w in enumerate(words) if w.line > index), len(words))
+        words[at:at] = [OcrWord(w.text, min(w.confidence, doubt), index) for w in reread.words]
+        return OcrPage(tuple(lines), tuple(words), self.boxes)
 
     @property
     def confidence(self) -> float | None:
@@ -60,26 +92,35 @@ class OcrPage:
 
 def page_from_tsv(tsv: str) -> OcrPage:
     """Rebuild a page's lines from ``tesseract … tsv`` rows (level 5 = a word)."""
-    lines: dict[tuple[str, ...], list[tuple[int, int, int, str, float]]] = {}
+    lines: dict[tuple[str, ...], list[tuple[int, int, int, int, str, float]]] = {}
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
             continue
         try:
-            left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
+            left, top, width, height = (int(c) for c in cols[6:10])
             conf = max(0.0, float(cols[10]))
         except ValueError:
             continue
         key = tuple(cols[1:5])  # page, block, paragraph, line
-        lines.setdefault(key, []).append((left, width, height, cols[11].strip(), conf))
+        lines.setdefault(key, []).append((left, width, height, top, cols[11].strip(), conf))
     out: list[str] = []
     words: list[OcrWord] = []
+    boxes: list[Box] = []
     for index, items in enumerate(lines.values()):
         items.sort(key=lambda w: w[0])
         height = statistics.median(w[2] for w in items)
+        boxes.append(
+            (
+                items[0][0],
+                min(w[3] for w in items),
+                max(w[0] + w[1] for w in items),
+                max(w[3] + w[2] for w in items),
+            )
+        )
         text = ""
         previous_end = None
-        for left, width, _, word, conf in items:
+        for left, width, _, _, word, conf in items:
             if text and (
                 (_LATIN.match(text[-1]) and _LATIN.match(word[0]))
                 or (previous_end is not None and left - previous_end > _WIDE_GAP * height)
@@ -89,7 +130,41 @@ def page_from_tsv(tsv: str) -> OcrPage:
             previous_end = left + width
             words.append(OcrWord(word, conf, index))
         out.append(text)
-    return OcrPage(tuple(out), tuple(words))
+    return OcrPage(tuple(out), tuple(words), tuple(boxes))
+
+
+def pages_from_tsv(tsv: str) -> dict[int, OcrPage]:
+    """Each page of a multi-image run (``tesseract list.txt …``) by its page_num (1-based)."""
+    rows = tsv.splitlines()
+    by_page: dict[int, list[str]] = {}
+    for row in rows[1:]:
+        page = row.split("\t", 2)[1:2]
+        if page and page[0].isdigit():
+            by_page.setdefault(int(page[0]), []).append(row)
+    return {n: page_from_tsv("\n".join(rows[:1] + r)) for n, r in by_page.items()}
+
+
+def _label(line: str) -> str:
+    """The certificate label a line starts with, or ''."""
+    flat = unicodedata.normalize("NFKC", line).lstrip()
+    return next((label for label in _LABELS if flat.startswith(label)), "")
+
+
+def better_reading(line: str, confidence: float, rereads: Iterable[OcrPage]) -> OcrPage | None:
+    """The surest of the re-reads of one line if it is surer than ``confidence`` (the line's
+    mean word confidence as first read) and plausibly the same line: one line, the same label
+    at its start, and about as long (a re-read that lost or invented a phrase is not it)."""
+    best, best_conf = None, confidence
+    label = _label(line)
+    for page in rereads:
+        conf = page.confidence
+        if len(page.lines) != 1 or conf is None or conf <= best_conf:
+            continue
+        text = page.lines[0]
+        if _label(text) != label or abs(len(text) - len(line)) > max(2, len(line) // 5):
+            continue
+        best, best_conf = page, conf
+    return best
 
 
 # --- text fixes ---------------------------------------------------------------------------

@@ -182,3 +182,39 @@ def test_even_light_whitens_paper_in_falling_light_and_keeps_the_ink() -> None:
     assert min(even.getpixel((30, y)) for y in range(0, 2000, 100)) >= 245  # paper, top to bottom
     strokes = [even.getpixel((x + 3, y + 20)) for y in (100, 980, 1860) for x in (100, 1420)]
     assert all(v <= 225 for v in strokes)  # ink still darker than the paper everywhere
+
+
+def test_unsure_lines_are_read_again_cropped_and_the_surest_kept(monkeypatch, tmp_path) -> None:
+    """Each unsure line is cropped (padded) at every re-read scale into one Tesseract run; the
+    surest plausible reading replaces the line, the sure lines are not read again."""
+    from crawler.licences import ocr
+    from crawler.licences.ocr_text import OcrPage, OcrWord
+
+    first = OcrPage(
+        ("公司名称:甲", "服务器放置地:九广路"),
+        (OcrWord("公司名称:甲", 95, 0), OcrWord("服务器放置地:", 95, 1), OcrWord("九广路", 40, 1)),
+        ((100, 100, 500, 160), (100, 200, 900, 264)),
+    )
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight"
+    last = len(ocr.REREAD_SCALES)  # a page per scale: the last reads best
+    readings = {1: ("服务器放置地:九广路", 80), last: ("服务器放置地:九厂路", 93)}
+    seen: list[tuple[int, int]] = []
+
+    def fake_tool(args: list[str], what: str) -> str:
+        assert args[args.index("--psm") + 1] == "7"
+        crops = Path(args[1]).read_text(encoding="utf-8").split()
+        seen.extend(Image.open(c).size for c in crops)
+        rows = [header + "\tconf\ttext"]
+        for page, (text, conf) in readings.items():
+            rows.append(f"5\t{page}\t1\t1\t1\t1\t0\t0\t100\t40\t{conf}\t{text}")
+        return "\n".join(rows) + "\n"
+
+    monkeypatch.setattr(ocr, "run_tool", fake_tool)
+    monkeypatch.setattr(ocr, "_tesseract", lambda: "tesseract")
+    page = Image.new("L", (1200, 400), 255)
+    got = ocr.reread_unsure(page, first, tmp_path, "p1")
+    assert got.lines == ("公司名称:甲", "服务器放置地:九厂路")
+    assert got.words[-1] == OcrWord("服务器放置地:九厂路", 40, 1)
+    pad = round(64 * 0.25)
+    width, height = 800 + 2 * pad, 64 + 2 * pad
+    assert seen == [(round(width * s), round(height * s)) for s in ocr.REREAD_SCALES]

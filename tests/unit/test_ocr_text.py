@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from crawler.licences.ocr_text import (
+    OcrPage,
     OcrWord,
+    better_reading,
     field_confidence,
     normalise_ocr,
     page_from_tsv,
+    pages_from_tsv,
     unsure_fields,
 )
 
@@ -17,13 +20,13 @@ HEADER = (
 )
 
 
-def tsv(*lines: list[tuple[int, int, str, float]]) -> str:
+def tsv(*lines: list[tuple[int, int, str, float]], page: int = 1) -> str:
     """Lines of (left, width, text, conf) words, 40 px high, as ``tesseract … tsv`` prints."""
-    rows = [HEADER, "1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t"]
+    rows = [HEADER, f"1\t{page}\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t"]
     for n, words in enumerate(lines, 1):
-        rows.append(f"4\t1\t1\t1\t{n}\t0\t0\t{n * 60}\t2000\t40\t-1\t")
+        rows.append(f"4\t{page}\t1\t1\t{n}\t0\t0\t{n * 60}\t2000\t40\t-1\t")
         rows += [
-            f"5\t1\t1\t1\t{n}\t{i}\t{left}\t{n * 60}\t{width}\t40\t{conf}\t{text}"
+            f"5\t{page}\t1\t1\t{n}\t{i}\t{left}\t{n * 60}\t{width}\t40\t{conf}\t{text}"
             for i, (left, width, text, conf) in enumerate(words, 1)
         ]
     return "\n".join(rows) + "\n"
@@ -180,3 +183,61 @@ def test_unsure_fields_name_label_value_and_confidence() -> None:
     fields = [("公司名称", "北京踏行"), ("法定代表人", "乔庆军"), ("发证日期", None)]
     assert unsure_fields(fields, ocr) == ["OCR unsure of 公司名称 北京踏行 (confidence 41)"]
     assert unsure_fields(fields, ocr, threshold=40) == []
+
+
+def test_lines_keep_their_boxes() -> None:
+    page = page_from_tsv(tsv([(10, 80, "公司", 90), (100, 50, "名称", 90)], [(5, 40, "x", 90)]))
+    assert page.boxes == ((10, 60, 150, 100), (5, 120, 45, 160))
+
+
+def test_multi_image_run_splits_by_page() -> None:
+    both = tsv([(0, 80, "甲", 90)], page=1) + tsv([(0, 80, "乙", 80)], page=2).split("\n", 1)[1]
+    pages = pages_from_tsv(both)
+    assert {n: p.text for n, p in pages.items()} == {1: "甲", 2: "乙"}
+
+
+def line(text: str, *confs: float) -> OcrPage:
+    """One line read, its words one per confidence (the first carries the text)."""
+    return OcrPage(
+        (text,), tuple(OcrWord(text if i == 0 else "", c, 0) for i, c in enumerate(confs))
+    )
+
+
+RIGHT = "服务器放置地:北京市昌平区北七家镇九厂路中国电信大厦"
+
+
+@pytest.mark.parametrize(
+    ("rereads", "kept"),
+    [
+        # the surest re-read surer than the first reading wins
+        ([line("服务器放置地:北京市昌平区北七家镇九广路中国电信大厦", 91), line(RIGHT, 93)], RIGHT),
+        # none surer than the line as first read (90): it stays
+        ([line(RIGHT, 89), line(RIGHT, 90)], None),
+        # surer but another label, or a phrase lost or added: not the same line
+        ([line("网站名称:北京市昌平区北七家镇九厂路中国电信大厦", 99)], None),
+        ([line("服务器放置地:北京市昌平区", 99)], None),
+        ([line(RIGHT + "中国电信大厦中国电信大厦", 99)], None),
+        # two lines or no words from a one-line crop: not a reading
+        ([OcrPage((RIGHT, "x"), (OcrWord(RIGHT, 99, 0), OcrWord("x", 99, 1)))], None),
+        ([OcrPage((), ())], None),
+    ],
+)
+def test_better_reading(rereads: list[OcrPage], kept: str | None) -> None:
+    first = "服务器放置地:北京市昌平区北七家镇九广路中国电信大厦"
+    best = better_reading(first, 90.0, rereads)
+    assert (best.lines[0] if best else None) == kept
+
+
+def test_a_better_reading_replaces_its_line_and_words() -> None:
+    page = page_from_tsv(
+        tsv([(0, 80, "甲", 95)], [(0, 80, "九广路", 40), (90, 80, "大厦", 90)], [(0, 80, "丙", 95)])
+    )
+    assert page.unsure_indexes() == [1]
+    new = page.with_line(1, line("九厂路大厦", 93))
+    assert new.text == "甲\n九厂路大厦\n丙"
+    assert [(w.text, w.confidence, w.line) for w in new.words] == [
+        ("甲", 95, 0),
+        ("九厂路大厦", 40, 1),  # no surer than the line was: its field stays warned of
+        ("丙", 95, 2),
+    ]
+    assert new.boxes == page.boxes
