@@ -134,7 +134,7 @@ def _per_page(runs: list[Run], attr: str) -> float:
 def table(runs: list[Run], rows: dict[str, tuple[str, ...]]) -> list[str]:
     head = (
         f"| {'scans':<24} | docs | pages | s/page | CPU s/page | fields ok | accuracy "
-        "| unnamed | plain tess. s/page | plain acc. |"
+        "| unnamed | right but warned | plain tess. s/page | plain acc. |"
     )
     lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
     for name, names in rows.items():
@@ -149,6 +149,7 @@ def table(runs: list[Run], rows: dict[str, tuple[str, ...]]) -> list[str]:
             f"| {sum(r.score.correct for r in group):>4}/{sum(r.score.total for r in group):<4} "
             f"| {_pct([r.score for r in group])} "
             f"| {sum(len(r.score.unnamed) for r in group):>7} "
+            f"| {sum(len(r.score.warned) for r in group):>16} "
             f"| {(f'{plain_s:18.2f}' if plain else '                 -')} "
             f"| {_pct([r.plain for r in plain if r.plain]) if plain else '    -'}   |"
         )

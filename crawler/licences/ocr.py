@@ -1,17 +1,20 @@
-"""Tesseract on one page image, run directly (``tesseract page.png stdout -l chi_sim tsv``):
-the word table gives the text and each word's confidence in one run.
+"""One page read by both OCR engines: Tesseract, run directly (``tesseract page.png stdout -l
+chi_sim tsv``: the word table gives the text and each word's confidence in one run), and PP-OCR
+(ocr_ppocr.py), whose reading becomes the licence.
 
-pytesseract was measured against it: the same TSV byte for byte and no faster (it runs the same
-binary through temporary files), so no wrapper dependency. A page whose words are mostly
-unsure is asked of Tesseract's orientation detection (OSD) and read again upright. Lines with
-an unsure word are read again alone, cropped at a few scales, and the surest plausible reading
-kept.
+Tesseract also turns the page upright: a page whose words are mostly unsure is asked of its
+orientation detection (OSD) and read again upright. Its lines with an unsure word are read
+again alone, cropped at a few scales, and the surest plausible reading kept, so that its second
+opinion differs from PP-OCR's reading only where one of them really misread. pytesseract was
+measured against the direct call: the same TSV byte for byte and no faster, so no wrapper.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -41,6 +44,14 @@ MAX_REREADS = 12
 REREAD_SCALES = (1.0, 0.75, 0.5)
 #: Margin around a line's box, in line heights: room for strokes the box cut off.
 _PAD = 0.25
+
+
+@dataclass(frozen=True)
+class PageReadings:
+    """One page as each engine read it."""
+
+    ppocr: OcrPage  # the reading the licence is parsed from
+    tesseract: OcrPage  # the second opinion: where it differs, the field is named as unsure
 
 
 def _tesseract() -> str:
@@ -124,10 +135,14 @@ def osd_rotation(png: Path) -> int:
     return int(rotate[1]) % 360
 
 
-def ocr_page(image: Image.Image, work: Path, name: str) -> OcrPage:
-    """One page read: prepared, OCR'd, turned upright if OSD says it is not (asked first
-    when the lines run sideways, else only when the words came out unsure), and its unsure
-    lines read again."""
+def ocr_page(image: Image.Image, work: Path, name: str) -> PageReadings:
+    """One page read by both engines: prepared, turned upright if OSD says it is not (asked
+    first when the lines run sideways, else only when Tesseract's words came out unsure), read
+    by Tesseract with its unsure lines read again, and by PP-OCR. PP-OCR runs in a thread
+    beside the Tesseract process (ONNX Runtime releases the GIL): the two overlap on the
+    page's wall time."""
+    from crawler.licences.ocr_ppocr import read_ppocr
+
     page = prepare(image)
     png = work / f"{name}.png"
     page.save(png)
@@ -136,13 +151,18 @@ def ocr_page(image: Image.Image, work: Path, name: str) -> OcrPage:
         if turn:
             page = page.rotate(-turn, expand=True)
             page.save(png)
-    text = _read(png)
-    if (text.confidence or 0) < _ASK_OSD_BELOW:
-        turn = osd_rotation(png)
-        if turn:
-            upright = page.rotate(-turn, expand=True)
-            upright.save(png)
-            turned = _read(png)
-            if (turned.confidence or 0) > (text.confidence or 0):
-                page, text = upright, turned
-    return reread_unsure(page, text, work, name)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppocr") as pool:
+        ppocr = pool.submit(read_ppocr, page)
+        text = _read(png)
+        if (text.confidence or 0) < _ASK_OSD_BELOW:
+            turn = osd_rotation(png)
+            if turn:
+                upright = page.rotate(-turn, expand=True)
+                upright.save(png)
+                turned = _read(png)
+                if (turned.confidence or 0) > (text.confidence or 0):
+                    page, text = upright, turned
+                    ppocr.cancel()
+                    ppocr = pool.submit(read_ppocr, page)
+        text = reread_unsure(page, text, work, name)
+        return PageReadings(ppocr.result(), text)

@@ -133,6 +133,45 @@ def page_from_tsv(tsv: str) -> OcrPage:
     return OcrPage(tuple(out), tuple(words), tuple(boxes))
 
 
+#: Two text boxes are on one line when their centres are closer than this share of the lower
+#: box's height (a label column beside its value; a photo's lines after straightening).
+_SAME_LINE = 0.5
+
+
+def page_from_boxes(boxes: Iterable[tuple[Box, str, float]]) -> OcrPage:
+    """A page's lines from an engine that reads text boxes (PP-OCR): (box, text, confidence
+    0-100) in any order, grouped into lines top to bottom and each line left to right. Every
+    box is its own word: the engine splits boxes where the print has a gap, so they are joined
+    with a space (a label and its value)."""
+    rows: list[list[tuple[Box, str, float]]] = []
+    for item in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
+        box = item[0]
+        if rows:
+            last = rows[-1]
+            centre = statistics.fmean((b[1] + b[3]) / 2 for b, _, _ in last)
+            height = min(box[3] - box[1], min(b[3] - b[1] for b, _, _ in last))
+            if abs((box[1] + box[3]) / 2 - centre) < _SAME_LINE * height:
+                last.append(item)
+                continue
+        rows.append([item])
+    lines: list[str] = []
+    words: list[OcrWord] = []
+    line_boxes: list[Box] = []
+    for index, row in enumerate(rows):
+        row.sort(key=lambda b: b[0][0])
+        lines.append(" ".join(text for _, text, _ in row))
+        words += [OcrWord(text, conf, index) for _, text, conf in row]
+        line_boxes.append(
+            (
+                min(b[0] for b, _, _ in row),
+                min(b[1] for b, _, _ in row),
+                max(b[2] for b, _, _ in row),
+                max(b[3] for b, _, _ in row),
+            )
+        )
+    return OcrPage(tuple(lines), tuple(words), tuple(line_boxes))
+
+
 def pages_from_tsv(tsv: str) -> dict[int, OcrPage]:
     """Each page of a multi-image run (``tesseract list.txt …``) by its page_num (1-based)."""
     rows = tsv.splitlines()
@@ -194,7 +233,7 @@ _WORD_FIXES = (
 )
 _TO_DIGIT = str.maketrans("OoDQIlLi|SZz", "000011111522")
 _NUMBER = re.compile(
-    rf"(?P<prov>[{PROVINCES}])?\s*(?P<cat>[AB8])\s?(?P<catno>[1-4lIZz|])\s*[-一—_~]\s*"
+    rf"(?:(?P<prov>[{PROVINCES}])\s*[Il|]?)?\s*(?P<cat>[AB8])\s?(?P<catno>[1-4lIZz|])\s*[-一—_~]\s*"
     r"(?P<serial>(?:[0-9OoDQIlLi|SZz]\s?){7}[0-9OoDQIlLi|SZz])(?![0-9A-Za-z])"
 )
 

@@ -1,7 +1,8 @@
 """Scans in: a licence PDF or photo → the text the licence parser reads, with how it was read.
 
-A PDF with a text layer gives its text (poppler); a PDF without one and every image go through
-Tesseract's Simplified Chinese model page by page (crawler/licences/ocr.py). The work is
+A PDF with a text layer gives its text (poppler); a PDF without one and every image are read
+page by page by two OCR engines (crawler/licences/ocr.py): PP-OCR's reading becomes the licence,
+and the fields Tesseract reads otherwise are named as unsure (ocr_agreement.py). The work is
 bounded: file size, pages, pixels, and a timeout on each tool run.
 """
 
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.licences.document_file import read_document
+from crawler.licences.ocr_agreement import checked_fields, disagreements
 from crawler.licences.ocr_text import OcrWord, normalise_ocr, unsure_fields
-from crawler.licences.parser import Licence, parse_licence
+from crawler.licences.parser import Licence, NotALicence, parse_licence
 from crawler.licences.scan_tools import ScanToolMissing, UnreadableScan
 
 if TYPE_CHECKING:
@@ -43,14 +45,15 @@ class ScanText:
     """What a scan reads as, and how: the source of a licence loaded from it."""
 
     text: str  # what goes to the parser (crawler/licences/parser.py parse_licence)
-    engine: str  # "pdftotext" | "tesseract"
-    engine_version: str  # "pdftotext 22.12.0", "tesseract 5.3.0 chi_sim"
+    engine: str  # "pdftotext" | "ppocr"
+    engine_version: str  # "pdftotext 22.12.0", "rapidocr 3.10.0 PP-OCRv6; second reading …"
     confidence: float | None  # mean word confidence 0-100 for OCR, None for a text layer
     pages: int
     low_confidence: tuple[str, ...]  # OCR lines with a word under ocr_text.UNSURE_BELOW
     sha256: str = ""  # of the file's bytes, as read
     words: tuple[OcrWord, ...] = ()  # every OCR word with its confidence, in reading order
     repairs: tuple[str, ...] = ()  # what the OCR normaliser changed (letters for digits)
+    second_reading: str = ""  # Tesseract's text of the same pages, to name where they differ
 
 
 def _is_pdf(data: bytes) -> bool:
@@ -59,25 +62,30 @@ def _is_pdf(data: bytes) -> bool:
 
 def _ocr(images: list[Image.Image], work: Path) -> ScanText:
     from crawler.licences.ocr import ocr_page, tesseract_version
+    from crawler.licences.ocr_ppocr import ppocr_version
 
-    version = tesseract_version()
-    texts, words, low = [], [], []
+    version = f"{ppocr_version()}; second reading {tesseract_version()}"
+    texts, seconds, words, low = [], [], [], []
     for number, image in enumerate(images, 1):
-        page = ocr_page(image, work, f"ocr-{number}")
-        texts.append(page.text)
-        low += [f"page {number}: {line} (confidence {c:.0f})" for line, c in page.unsure_lines()]
-        words += page.words
+        read = ocr_page(image, work, f"ocr-{number}")
+        texts.append(read.ppocr.text)
+        seconds.append(read.tesseract.text)
+        low += [
+            f"page {number}: {line} (confidence {c:.0f})" for line, c in read.ppocr.unsure_lines()
+        ]
+        words += read.ppocr.words
     text, repairs = normalise_ocr("\n".join(texts))
     confs = [w.confidence for w in words]
     return ScanText(
         text=text,
-        engine="tesseract",
+        engine="ppocr",
         engine_version=version,
         confidence=round(statistics.fmean(confs), 1) if confs else None,
         pages=len(images),
         low_confidence=tuple(low),
         words=tuple(words),
         repairs=tuple(repairs),
+        second_reading=normalise_ocr("\n".join(seconds))[0],
     )
 
 
@@ -110,30 +118,18 @@ def read_scan(path: Path) -> ScanText:
     return dataclasses.replace(scan, sha256=sha)
 
 
-def _checked_fields(licence: Licence) -> list[tuple[str, str | None]]:
-    """(label, value) of every field a user relies on, as the certificate labels it."""
-    fields: list[tuple[str, str | None]] = [
-        ("经营许可证编号", licence.license_no),
-        ("公司名称", licence.company),
-        ("法定代表人", licence.legal_rep),
-        ("发证日期", licence.issued_raw),
-        ("有效期至", licence.expires_raw),
-    ]
-    fields += [("业务种类", s.name + (f"({s.scope})" if s.scope else "")) for s in licence.services]
-    for w in licence.websites:
-        fields += [
-            ("网站域名", w.host),
-            ("网站名称", w.site_name),
-            ("服务器放置地", w.server_location),
-            ("网站接入服务提供单位", w.access_provider),
-        ]
-    return list(dict.fromkeys(fields))
-
-
 def licence_from_scan(scan: ScanText) -> Licence:
-    """The scan's text parsed, with what OCR was unsure of or repaired among its warnings."""
+    """The scan's text parsed, with what OCR was unsure of or repaired among its warnings: the
+    fields whose words the engine scored low, and those the second engine read otherwise."""
     licence = parse_licence(scan.text)
-    if not scan.words and not scan.repairs:
+    if not scan.words and not scan.repairs and not scan.second_reading:
         return licence
-    extra = [*scan.repairs, *unsure_fields(_checked_fields(licence), scan.words)]
+    fields = checked_fields(licence)
+    extra = [*scan.repairs, *unsure_fields(fields.values(), scan.words)]
+    if scan.second_reading:
+        try:
+            second = checked_fields(parse_licence(scan.second_reading))
+        except NotALicence:
+            second = {}
+        extra += disagreements(fields, second, "PP-OCR", "Tesseract")
     return dataclasses.replace(licence, warnings=tuple(dict.fromkeys([*licence.warnings, *extra])))

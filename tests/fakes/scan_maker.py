@@ -28,6 +28,8 @@ from crawler.licences.parser import Licence, parse_licence
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 FONT_INDEX = 2  # the collection's Simplified Chinese face, NotoSansCJKSC
+#: The Song (宋体) face real certificates are printed in: a second typeface for the OCR to meet.
+SERIF_FONT = FONT.with_name("NotoSerifCJK-Regular.ttc")
 PAGE_MM = (210.0, 297.0)
 MARGIN = 20.0
 BODY = 11.0  # pt
@@ -251,8 +253,8 @@ class Page:
 
 
 @cache
-def _font(px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), px, index=FONT_INDEX)
+def _font(px: int, serif: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(SERIF_FONT if serif else FONT), px, index=FONT_INDEX)
 
 
 def width_mm(text: str, size: float) -> float:
@@ -457,8 +459,8 @@ def pages(spec: Spec, count: int = 1) -> list[Page]:
 # --- drawing ---------------------------------------------------------------------------------
 
 
-def draw(page: Page, dpi: int) -> Image.Image:
-    """The page as a grey image at ``dpi``, black on white."""
+def draw(page: Page, dpi: int, serif: bool = False) -> Image.Image:
+    """The page as a grey image at ``dpi``, black on white, in the sans or the serif face."""
     px = dpi / 25.4
     img = Image.new("L", (round(PAGE_MM[0] * px), round(PAGE_MM[1] * px)), 255)
     pen = ImageDraw.Draw(img)
@@ -470,7 +472,7 @@ def draw(page: Page, dpi: int) -> Image.Image:
                 width=max(1, round(dpi / 150)),
             )
             continue
-        font = _font(round(item.size * dpi / 72))
+        font = _font(round(item.size * dpi / 72), serif)
         x = item.x - width_mm(item.text, item.size) / 2 if item.centre else item.x
         pen.text((x * px, item.y * px), item.text, font=font, fill=0, anchor="ls")
     return img
@@ -597,6 +599,7 @@ class Variant:
     damage: tuple[str, ...] = ()
     pages: int = 1
     quality: int = 92  # JPEG
+    serif: bool = False  # printed in Noto Serif CJK (宋体) instead of Noto Sans
 
     @property
     def clean(self) -> bool:
@@ -620,6 +623,8 @@ VARIANTS = {
         Variant("seal", ".png", damage=("seal",)),
         Variant("photo", ".jpg", damage=("photo",), quality=75),
         Variant("photo-150", ".jpg", dpi=150, damage=("photo", "tilt"), quality=70),
+        Variant("serif-300", ".png", serif=True),
+        Variant("serif-photo", ".jpg", damage=("photo",), quality=75, serif=True),
     )
 }
 _DAMAGE = {"tilt": _tilt, "turn": _turn, "blur": _blur, "noise": _noise, "photo": _photo}
@@ -647,7 +652,7 @@ def make_scan(spec: Spec, variant: Variant, out_dir: Path) -> Path:
         path.write_bytes(text_pdf(page_list))
         return path
     rng = random.Random(zlib.crc32(f"{spec.key}/{variant.name}".encode()))
-    images = [_damaged(p, draw(p, variant.dpi), variant, rng) for p in page_list]
+    images = [_damaged(p, draw(p, variant.dpi, variant.serif), variant, rng) for p in page_list]
     dpi = (variant.dpi, variant.dpi)
     buf = io.BytesIO()
     if suffix == ".jpg":

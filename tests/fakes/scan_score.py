@@ -55,16 +55,20 @@ class Score:
     total: int  # fields in the twin, plus any the scan invented
     wrong: tuple[str, ...]  # field names, with what the scan read
     unnamed: tuple[str, ...]  # wrong fields no warning names
+    warned: tuple[str, ...] = ()  # right text fields a warning names with their value
 
     @property
     def correct(self) -> int:
         return self.total - len(self.wrong)
 
 
-def _named(key: str, warnings: list[str]) -> bool:
+def _named(key: str, warnings: list[str], value: str = "") -> bool:
+    """Whether a warning names the field (and shows ``value``, when given)."""
     kind = key.split()[-1] if key.startswith("website") else key.split()[0]
     words = _NAMED_BY.get(kind, (kind,))
-    return any(w.lower() in warning.lower() for w in words for warning in warnings)
+    return any(
+        w.lower() in warning.lower() and value in warning for w in words for warning in warnings
+    )
 
 
 def unread(expected: Licence, why: str) -> Score:
@@ -93,4 +97,11 @@ def score(expected: Licence, got: Licence) -> Score:
         return _named(key, warnings)
 
     unnamed = [w for w in wrong if not named(w.split(":")[0])]
-    return Score(len(want.keys() | have.keys()), tuple(wrong), tuple(unnamed))
+    # a false alarm: a field read right that a warning still casts doubt on (text fields only:
+    # a date or a list of services is not printed in a warning as it is stored)
+    warned = [
+        k
+        for k, v in want.items()
+        if have.get(k) == v and isinstance(v, str) and _named(k, warnings, v)
+    ]
+    return Score(len(want.keys() | have.keys()), tuple(wrong), tuple(unnamed), tuple(warned))

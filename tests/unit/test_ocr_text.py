@@ -1,4 +1,5 @@
-"""Tesseract's word table → parser text: joins, OCR repairs, and which fields are unsure."""
+"""Tesseract's word table and PP-OCR's text boxes → parser text: joins, OCR repairs, and
+which fields are unsure."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from crawler.licences.ocr_text import (
     better_reading,
     field_confidence,
     normalise_ocr,
+    page_from_boxes,
     page_from_tsv,
     pages_from_tsv,
     unsure_fields,
@@ -82,6 +84,60 @@ def test_empty_and_malformed_rows_are_skipped() -> None:
 
 
 @pytest.mark.parametrize(
+    ("boxes", "lines"),
+    [
+        ([], []),
+        # read in any order: top to bottom, then left to right, a box per word
+        (
+            [((600, 100, 900, 150), "成都快购", 99.0), ((100, 102, 400, 148), "公司名称:", 98.0)],
+            ["公司名称: 成都快购"],
+        ),
+        (
+            [((100, 300, 300, 350), "B", 90.0), ((100, 100, 300, 150), "A", 90.0)],
+            ["A", "B"],
+        ),
+        # a label column beside a two-line value: the label joins the row its centre is on
+        (
+            [
+                ((100, 888, 420, 937), "业务种类", 99.0),
+                ((600, 888, 1600, 937), "在线数据处理", 99.0),
+                ((100, 958, 450, 1017), "(服务项目)", 86.0),
+                ((600, 969, 1300, 1010), "信息服务业务", 98.0),
+            ],
+            ["业务种类 在线数据处理", "(服务项目) 信息服务业务"],
+        ),
+        # lines closer than half a line height apart are still two lines
+        (
+            [((100, 100, 300, 150), "A", 90.0), ((100, 126, 300, 176), "B", 90.0)],
+            ["A", "B"],
+        ),
+        # a slanted box whose centre is within half the smaller height of the line's
+        (
+            [((100, 100, 300, 150), "A", 90.0), ((400, 118, 600, 168), "B", 90.0)],
+            ["A B"],
+        ),
+    ],
+)
+def test_page_from_boxes(
+    boxes: list[tuple[tuple[int, int, int, int], str, float]], lines: list[str]
+) -> None:
+    page = page_from_boxes(boxes)
+    assert list(page.lines) == lines
+    assert len(page.boxes) == len(lines)
+    assert sorted(w.text for w in page.words) == sorted(t for _, t, _ in boxes)
+
+
+def test_page_from_boxes_keeps_each_box_score_and_line_box() -> None:
+    page = page_from_boxes(
+        [((600, 100, 900, 150), "杨远熙", 61.0), ((100, 104, 400, 146), "法定代表人:", 99.0)]
+    )
+    assert page.words == (OcrWord("法定代表人:", 99.0, 0), OcrWord("杨远熙", 61.0, 0))
+    assert page.boxes == ((100, 100, 900, 150),)
+    assert page.unsure_lines() == [("法定代表人: 杨远熙", 61.0)]
+    assert field_confidence("杨远熙", page.words) == 61.0
+
+
+@pytest.mark.parametrize(
     ("ocr", "text", "repaired"),
     [
         ("经营许可证编号:京B2-20252223", "经营许可证编号:京B2-20252223", False),
@@ -91,6 +147,10 @@ def test_empty_and_malformed_rows_are_skipped() -> None:
         ("苏B2-2020 O928", "苏B2-20200928", True),
         # 8 for B only after a province: 82-12345678 alone is not called a number
         ("京82-20252223", "京B2-20252223", True),
+        # the stroke of a province read as a letter of its own (PP-OCR's 川IB2)
+        ("经营许可证编号:川IB2-20200036", "经营许可证编号:川B2-20200036", True),
+        ("京 lB2-20252223", "京B2-20252223", True),
+        ("IB2-20252223", "IB2-20252223", False),  # no province: I is not taken as one's stroke
         ("编号 82-20252223", "编号 82-20252223", False),
         # 一 (one) or — read for the dash: no note, it is still the same number
         ("京B2一20252223", "京B2-20252223", False),
