@@ -207,7 +207,9 @@ class HomepagesSpider(scrapy.Spider):
         sheets = []
         if self.browser and wants_stylesheets(self.render, outcome.finding):
             sheets = await fetch_stylesheets(self.crawler.engine, response)
-        decision = render_decision(self.render, outcome.finding, response.body, sheets)
+        decision = render_decision(
+            self.render, outcome.finding, response.body, sheets, outcome.page_styles
+        )
         outcome = replace(outcome, render_reason=decision.reason)
         if self.browser and decision.render:
             outcome = await self._rendered(response.url, target, outcome)

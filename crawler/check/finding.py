@@ -33,6 +33,11 @@ BOTTOM_CHARS = 200
 #: Fewer static visible characters than this (with scripts present) makes a page an app shell.
 APP_SHELL_MAX_CHARS = 200
 CONTEXT_CHARS = 120
+#: Text smaller than this is not "displayed" (px, computed font size): for the browser's
+#: measurements (rendered.py) and the styles that may hide a number (styles.py).
+MIN_FONT_PX = 9.0
+#: WCAG contrast ratio below which text does not stand out from its background.
+MIN_CONTRAST = 1.5
 #: Page text is attacker input: past these caps (far above any real page) the rest is skipped
 #: and a note says so, which keeps the check linear in the page size.
 MAX_ANCHORS = 10000  # category / 证 / 备 positions from the byte scan

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding
 from crawler.check.rules import Expected
+from crawler.check.styles import page_style_risk
 from crawler.fetch.addresses import unsupported_redirect
 from crawler.fetch.proxy_tunnels import SKIPPED
 
@@ -88,6 +89,7 @@ class Outcome:
     static_verdict: str | None = None  # the static verdict, kept beside a rendered one
     render_error: str | None = None  # why rendering failed (the static verdict stands)
     render_reason: str | None = None  # why the page was or was not rendered (render/policy)
+    page_styles: str | None = None  # how the page's own styles may hide a shown number
     screenshot: Screenshot | None = None
 
 
@@ -155,9 +157,10 @@ def assess_page(
             expected_filing=expected_filing,
             rules_off=tuple(rules_off),
         )
+        styles = page_style_risk(body, finding)
     except Exception as exc:  # a page that breaks the check still costs its domain one row
         return Outcome("check_error", error_line(exc), **facts)
-    return Outcome(finding.verdict, None, finding, **facts)
+    return Outcome(finding.verdict, None, finding, page_styles=styles, **facts)
 
 
 def check_error(

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from crawler.check.finding import BODY, FOOTER, Finding, NumberEvidence, Verdict
+from crawler.check.finding import (
+    BODY,
+    FOOTER,
+    Finding,
+    NumberEvidence,
+    Verdict,
+)
 from crawler.check.outcome import Outcome, host_of, is_offsite
 from crawler.fetch.addresses import SHOWN_URL, literal_refusal
-
-#: Text smaller than this is not "displayed" (px, computed font size).
-MIN_FONT_PX = 9.0
-#: WCAG contrast ratio below which text does not stand out from its background.
-MIN_CONTRAST = 1.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crawler.check.finding import Finding, Verdict
-from crawler.check.styles import inline_style_risk, style_blocks, stylesheet_risk
+from crawler.check.styles import SHOWN, stylesheet_risk
 
 _SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
 #: DOM writes a script can put a licence line with (JavaScript is case-sensitive).
@@ -28,8 +28,6 @@ AROUND = 200  # bytes either side of a write searched for both
 #: A static footer a reader would recognise: © / 版权所有 / copyright, besides filing numbers.
 _COPYRIGHT = ("©".encode(), b"&copy;", "版权所有".encode(), b"opyright", b"OPYRIGHT")
 MAX_WRITES = 64  # write sites looked at, per API
-#: Verdicts of a number shown statically, which page styles could still hide from a visitor.
-SHOWN = (Verdict.COMPLIANT, Verdict.DISPLAYED_ELSEWHERE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +42,16 @@ def wants_stylesheets(mode: str, finding: Finding | None) -> bool:
 
 
 def render_decision(
-    mode: str, finding: Finding | None, body: bytes, sheets: Sequence[tuple[str, bytes]] = ()
+    mode: str,
+    finding: Finding | None,
+    body: bytes,
+    sheets: Sequence[tuple[str, bytes]] = (),
+    page_styles: str | None = None,
 ) -> RenderDecision:
     """Render or not, and why: could a browser change this page's verdict? ``sheets`` are the
-    page's linked stylesheets as (URL, body), fetched when :func:`wants_stylesheets`."""
+    page's linked stylesheets as (URL, body), fetched when :func:`wants_stylesheets`;
+    ``page_styles`` is what the check worker found in the page's own styles
+    (crawler/check/styles.py page_style_risk, ``Outcome.page_styles``)."""
     if finding is None:
         return RenderDecision(False, "no page to judge")
     if mode != "auto":
@@ -56,7 +60,7 @@ def render_decision(
     if verdict == Verdict.NEEDS_RENDER:  # the check's own signals: shell, scripted footer …
         return RenderDecision(True, "needs_render: " + _signal(finding))
     if verdict in SHOWN:
-        hiding = _styles_hiding(finding, body, sheets)
+        hiding = page_styles or _sheets_hiding(sheets)
         if hiding:
             return RenderDecision(True, f"{verdict}: {hiding}")
     if verdict not in (Verdict.MISSING, Verdict.LABEL_ONLY):
@@ -79,17 +83,12 @@ def render_decision(
     return RenderDecision(True, "missing: no static footer evidence, scripts may build it")
 
 
-def _styles_hiding(
-    finding: Finding, body: bytes, sheets: Sequence[tuple[str, bytes]]
-) -> str | None:
-    """Why the page's styles may hide its shown number from a visitor, or None."""
-    inline = inline_style_risk(body, finding)
-    if inline:
-        return f"{inline} may hide it"
-    for where, css in (("a <style> block", style_blocks(body)), *sheets):
+def _sheets_hiding(sheets: Sequence[tuple[str, bytes]]) -> str | None:
+    """Why one of the page's linked stylesheets may hide the footer, or None."""
+    for url, css in sheets:
         rule = stylesheet_risk(css)
         if rule:
-            return f"{where} may hide the footer ({rule})"
+            return f"{url} may hide the footer ({rule})"
     return None
 
 

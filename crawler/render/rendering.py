@@ -14,15 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.check.decide import check_page
-from crawler.check.finding import Finding
+from crawler.check.finding import MIN_CONTRAST, MIN_FONT_PX, Finding
 from crawler.check.outcome import Screenshot
-from crawler.check.rendered import (
-    MIN_CONTRAST,
-    MIN_FONT_PX,
-    ElementFacts,
-    apply_browser,
-    evidence_key,
-)
+from crawler.check.rendered import ElementFacts, apply_browser, evidence_key
 from crawler.check.rules import Expected
 from crawler.check.signals import AD_STATS_HOSTS
 from crawler.fetch.addresses import literal_refusal

@@ -329,3 +329,25 @@ def test_given_up(errors: list, verdict: str, error: str) -> None:
     last = Outcome("blocked" if errors[-1][1].startswith("blocked") else "unreachable", "x")
     outcome = given_up("a.cn", attempts, replace(last, fallback=True))
     assert (outcome.verdict, outcome.error, outcome.fallback) == (verdict, error, False)
+
+
+@pytest.mark.parametrize(
+    ("body", "styles"),
+    [
+        (PAGE, None),
+        (
+            PAGE.replace(b"<body>", b"<head><style>footer{display:none}</style></head><body>"),
+            "a <style> block may hide the footer (footer {display:none})",
+        ),
+        (
+            PAGE.replace(b"<footer>", b'<footer><span style="font-size:2px">'),
+            "an inline style near the number (font-size:2px) may hide it",
+        ),
+        # no number shown: nothing for styles to hide, the scan is skipped
+        (b"<html><style>footer{display:none}</style><footer>x</footer></html>", None),
+    ],
+)
+def test_the_check_worker_reads_the_page_styles_for_the_render_policy(
+    body: bytes, styles: str | None
+) -> None:
+    assert page(body=body).page_styles == styles

@@ -14,6 +14,7 @@ from crawler.check import check_page
 from crawler.check.styles import (
     MAX_SHEETS,
     inline_style_risk,
+    page_style_risk,
     style_blocks,
     stylesheet_links,
     stylesheet_risk,
@@ -150,7 +151,8 @@ POLICY = [
 )
 def test_render_policy_on_shown_numbers(html: str, sheets: list, render: bool, reason: str) -> None:
     finding = check_page(html, EXPECTED)
-    decision = render_decision("auto", finding, html.encode(), sheets)
+    styles = page_style_risk(html.encode(), finding)
+    decision = render_decision("auto", finding, html.encode(), sheets, styles)
     assert (decision.render, decision.reason[: len(reason)]) == (render, reason), decision.reason
 
 
