@@ -16,12 +16,13 @@ _FOOTERISH_RE = re.compile(
     r"|(?<![a-z])(?:ft|bottom|btm|icp|copy)(?![a-z])"
     r"|^(?:page[-_]?|site[-_]?)?end(?![a-z])"
 )
-#: … but not the footer of a part of the page (card-footer, box-ft), a header's bottom row, a
-#: layout utility (margin-bottom, bottom-0) or an advert.
+#: … but not the footer of a part of the page (card-footer, box-ft, weui-dialog__ft, a share
+#: button's share_bottom), a header's bottom row, a layout utility (margin-bottom, bottom-0) or
+#: an advert.
 _NOT_FOOTER_RE = re.compile(
     r"(?:card|modal|panel|dialog|popup|pop|entry|post|article|comment|widget|box|mod|item|list"
-    r"|table|media|tab|blog|news)[-_]?(?:foot|ft|bottom|btm)"
-    r"|(?:header|head|hd|top|nav|menu|banner)[-_]?(?:bottom|btm)"
+    r"|table|media|tab|blog|news|share|video|icon|btn)[-_]{0,2}(?:foot|ft|bottom|btm)"
+    r"|(?:header|head|hd|top|nav|menu|banner)[-_]{0,2}(?:bottom|btm)"
     r"|(?:margin|padding|border|align|rounded|text|float|valign|pull|m[tby]?|p[tby]?)[-_]bottom"
     r"|bottom[-_]?\d|(?<![a-z])ads?[-_]"
 )

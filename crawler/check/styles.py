@@ -33,6 +33,8 @@ MAX_NUMBER_HITS = 16
 #: them (crawler/check/footer_names.py): ``.comment-ft`` is a part's footer, not the page's.
 _NAMES = re.compile(rb"(?:^|[.#])([a-z][a-z0-9_-]{0,100})", re.IGNORECASE)
 _BARE_TAG = re.compile(rb"^[a-z][a-z0-9]*$", re.IGNORECASE)
+#: A pseudo-element hides only what CSS generates (``.footer:after``), never the number.
+_PSEUDO_ELEMENT = re.compile(rb":(?::?(?:before|after|marker|placeholder))\s*$", re.IGNORECASE)
 _COMMENT = re.compile(rb"/\*.*?(?:\*/|$)", re.DOTALL)
 _BRACE = re.compile(rb"[{}]")
 MAX_SHEET_BYTES = 512 * 1024
@@ -82,6 +84,8 @@ def _footer_named(compound: bytes) -> bool:
 
 def _footer_selector(selector: bytes) -> bool:
     for one in selector.split(b","):
+        if _PSEUDO_ELEMENT.search(one):
+            continue
         compounds = one.replace(b">", b" ").replace(b"+", b" ").replace(b"~", b" ").split()
         if not compounds:
             continue

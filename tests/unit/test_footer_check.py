@@ -1049,6 +1049,7 @@ REGION_CASES = [
     ("name-footnote", at_top(f"<div class='footnote'>{EXP}</div>"), "displayed_elsewhere"),
     ("name-card-footer", at_top(f"<div class='card-footer'>{EXP}</div>"), "displayed_elsewhere"),
     ("name-box-ft", at_top(f"<div class='box-ft'>{EXP}</div>"), "displayed_elsewhere"),
+    ("name-bem-ft", at_top(f"<div class='weui-dialog__ft'>{EXP}</div>"), "displayed_elsewhere"),
     (
         "name-header-bottom",
         at_top(f"<div class='header-bottom'>{EXP}</div>"),

@@ -83,6 +83,9 @@ SHEETS = [
     ("unclosed", ".footer { display: none", None),
     ("stray braces", "}}} .footer{display:none}", ".footer {display:none}"),
     ("zero height clipped", ".beian{height:0;overflow:hidden}", ".beian {height:0}"),
+    ("a pseudo-element", ".footer:after, .footer::before { display: none }", None),
+    ("a dialog's BEM footer", ".weui-dialog__ft { display: none }", None),
+    ("a share icon", ".mpad .icon_wxapp_video_share_bottom {display:none}", None),
 ]  # fmt: skip
 
 
