@@ -14,7 +14,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from crawler.licences.ocr_text import OcrPage, page_from_boxes
-from crawler.licences.scan_tools import ScanToolMissing
+from crawler.licences.scan_tools import ScanToolMissing, UnreadableScan
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -44,7 +44,11 @@ def read_ppocr(page: Image.Image) -> OcrPage:
     """The page's text boxes read and grouped into lines, each box's score as its confidence."""
     import numpy as np
 
-    out = _engine()(np.asarray(page.convert("RGB")))
+    engine = _engine()
+    try:
+        out = engine(np.asarray(page.convert("RGB")))
+    except Exception as exc:  # the engine's own errors (a page 8000x20 px): this scan fails alone
+        raise UnreadableScan(f"PP-OCR could not read a page: {type(exc).__name__} {exc}") from exc
     if out.boxes is None:
         return OcrPage((), ())
     boxes = []

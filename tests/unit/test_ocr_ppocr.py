@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from crawler.licences import ocr_ppocr
-from crawler.licences.scan_tools import ScanToolMissing
+from crawler.licences.scan_tools import ScanToolMissing, UnreadableScan
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow draws the page")
 
@@ -44,3 +44,10 @@ def test_a_drawn_licence_line_reads_back_with_its_box() -> None:
     left, top, _, bottom = read.boxes[0]
     assert 40 <= left <= 70 and 30 <= top <= 60 and bottom < 150
     assert ocr_ppocr.ppocr_version().startswith("rapidocr 3.")
+
+
+@pytest.mark.ocr
+def test_a_page_the_engine_cannot_take_fails_as_an_unreadable_scan() -> None:
+    with pytest.raises(UnreadableScan, match="PP-OCR could not read a page: ResizeImgError"):
+        ocr_ppocr.read_ppocr(PIL.new("L", (8000, 20), 0))
+    assert ocr_ppocr.read_ppocr(PIL.new("RGB", (1, 1), "white")).lines == ()
