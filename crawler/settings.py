@@ -48,6 +48,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 DOWNLOAD_TIMEOUT = 20
 DNS_TIMEOUT = 10
+# Refuses a private DNS answer as the connection resolves, not only at the download guard's check
+# (DNS rebinding). Scrapy 2.19's name for DNS_RESOLVER, which it deprecates.
+TWISTED_DNS_RESOLVER = "crawler.fetch.guarded_resolver.GuardedResolver"
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also caps decompressed bodies (gzip bombs)
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True

@@ -10,6 +10,8 @@ middlewares again) and robots.txt. An address literal or ``localhost`` is refuse
 without a proxy (a proxy on this machine would fetch its own loopback); a name is resolved and
 judged only on direct connections, since through a proxy the proxy resolves it. The proxy's own
 address is configuration, never judged. ``--allow-private`` turns the address check off.
+The connection resolves the name again, through crawler/fetch/guarded_resolver.py, which
+refuses a private answer then too (DNS rebinding); that refusal is named here as well.
 Runs just before HttpProxyMiddleware (750), and sees responses before RedirectMiddleware (600).
 """
 
@@ -19,9 +21,9 @@ import time
 from urllib.parse import urljoin
 from urllib.request import getproxies
 
-from scrapy import Request
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -29,6 +31,7 @@ from twisted.internet.error import DNSLookupError
 from w3lib.url import safe_url_string
 
 from crawler.fetch.addresses import Refusal, literal_refusal, resolved_refusal, unsupported_redirect
+from crawler.fetch.guarded_resolver import PrivateAnswer, installed
 
 #: Statuses Scrapy's RedirectMiddleware follows.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -67,10 +70,17 @@ class DownloadGuard:
         self.crawler = crawler
         self.allow_private = crawler.settings.getbool("ICPWATCH_ALLOW_PRIVATE")
         self.env_proxies = getproxies()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DownloadGuard:
         return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        """The crawl's proxy is configuration: the resolver must not refuse its host."""
+        proxy = getattr(spider, "proxy", None)
+        if proxy and (resolver := installed()):
+            resolver.exempt(proxy)
 
     async def process_request(self, request: Request) -> None:
         request.meta["icpwatch_sent"] = time.monotonic()
@@ -93,9 +103,23 @@ class DownloadGuard:
 
         try:
             address = await maybe_deferred_to_future(reactor.resolve(host))
+        except PrivateAnswer as exc:  # the resolver judged it first
+            return exc.refusal
         except DNSLookupError:
             return None  # the download itself reports the DNS failure
         return resolved_refusal(host, address)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A name that answered the check above with a public address and the connection with
+        a private one (DNS rebinding): Twisted says only "no results"; the resolver says why."""
+        if self.allow_private or not isinstance(
+            exception, (DNSLookupError, CannotResolveHostError)
+        ):
+            return
+        resolver = installed()
+        refusal = resolver.refusal(urlparse_cached(request).hostname or "") if resolver else None
+        if refusal is not None:
+            raise PrivateAddress(refusal.describe(step_of(request))) from exception
 
     def process_response(self, request: Request, response: Response) -> Response:
         """A redirect Scrapy would follow, to a scheme it cannot: the site's answer is an
