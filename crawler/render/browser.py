@@ -5,6 +5,8 @@ and opens a new page per render. Rendering needs neither: the page was already f
 judged statically, and Chromium loads its resources through the proxy on its own. Driven
 directly, with a pool of reused pages and nothing routed, the same two cores render 1.2-1.4x as
 many pages a second with a lighter driver (docs/rendering.md, benchmarks/render_throughput.py).
+A crawl without a proxy gives Chromium the guard proxy (crawler/render/guard_proxy.py), so
+Chromium resolves no name itself and no page reaches a name that answers 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from crawler.render.guard_proxy import GuardProxy
 from crawler.render.rendering import (
     BLOCKED_URLS,
     CHROMIUM_ARGS,
     DEFAULT_CHROMIUM,
     LIGHT_ARGS,
     PRIVATE_CANDIDATES,
+    PROXY_LOOPBACK,
     VIEWPORT,
     refused,
 )
@@ -38,7 +42,9 @@ class Browser:
     """``await browser.render(url, work)``: ``work(page)`` on ``url`` loaded in a pooled page.
 
     At most ``concurrency`` pages render at once. Chromium starts at the first render; if it
-    cannot start, every render raises that error (the static verdicts stand).
+    cannot start, every render raises that error (the static verdicts stand). Without a
+    ``proxy`` and without ``allow_private``, Chromium goes through a :class:`GuardProxy`
+    (``guard``, or one of its own) that refuses names resolving to non-public addresses.
     """
 
     def __init__(
@@ -51,6 +57,7 @@ class Browser:
         proxy: str | None = None,
         user_agent: str | None = None,
         allow_private: bool = False,
+        guard: GuardProxy | None = None,
     ) -> None:
         self.timeout = timeout
         self.chromium = chromium or DEFAULT_CHROMIUM
@@ -58,6 +65,7 @@ class Browser:
         self.proxy = proxy
         self.user_agent = user_agent
         self.allow_private = allow_private
+        self.guard = None if proxy or allow_private else guard or GuardProxy()
         self._slots = asyncio.Semaphore(concurrency)
         self._idle: list[Any] = []
         self._starting: asyncio.Task[None] | None = None
@@ -145,6 +153,8 @@ class Browser:
             }
             if self.proxy:
                 context["proxy"] = {"server": self.proxy}
+            elif self.guard is not None:  # loopback names too: the guard judges them
+                context["proxy"] = {"server": await self.guard.start(), "bypass": PROXY_LOOPBACK}
             if self.user_agent:
                 context["user_agent"] = self.user_agent
             self._context = await self._browser.new_context(**context)
@@ -167,6 +177,8 @@ class Browser:
                 await self._playwright.stop()
         self._context = self._browser = self._playwright = None
         self._idle.clear()
+        if self.guard is not None:
+            await self.guard.close()
 
 
 async def _refuse_private_socket(route: Any) -> None:

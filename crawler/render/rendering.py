@@ -53,6 +53,9 @@ PRIVATE_CANDIDATES = re.compile(
     r"(?::[0-9]*)?(?:[/?#]|$)",
     re.IGNORECASE,
 )
+#: Chromium's proxy bypass rule that sends loopback names (``localhost``, the machine's own
+#: name) through the proxy too: the guard proxy (crawler/render/guard_proxy.py) judges them.
+PROXY_LOOPBACK = "<-loopback>"
 #: Chromium fails these in the page (CDP ``Network.setBlockedURLs``, no request through Python):
 #: ads and statistics never show a licence line, and on the real web they are the sub-requests
 #: that fail slowly and hold ``load`` and the network-quiet wait.

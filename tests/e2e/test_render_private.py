@@ -3,7 +3,9 @@ licensee's (crawler/render/browser.py, crawler/check/rendered.py, the spider's `
 
 Chromium talks to a forward proxy on 127.0.0.1 (configuration, like the crawl's ``--proxy``)
 that serves made-up sites; their pages reach for a "secret" server on 127.0.0.1 in every way a
-page can. Needs Debian's ``chromium``.
+page can. Without a proxy, Chromium goes through the guard proxy (crawler/render/guard_proxy.py),
+and a page reaches for the secret server by a name the system resolves to this machine (the
+hostname, from /etc/hosts). Needs Debian's ``chromium``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import pytest
 from crawler.check.outcome import Outcome, assess_page
 from crawler.check.rendered import navigated_away
 from crawler.render.browser import Browser
+from crawler.render.guard_proxy import GuardProxy, open_connection, system_resolve
 from crawler.render.rendering import DEFAULT_CHROMIUM, PRIVATE_CANDIDATES, refused
 from crawler.store.runs import Target
 from spiders.homepages import HomepagesSpider
+from tests.unit.test_guard_proxy import PUBLIC, loopback_hostname
 
 pytestmark = pytest.mark.chromium
 
@@ -124,8 +128,8 @@ def target(host: str) -> Target:
     return Target(1, LICENCE, host, "北京示例科技有限公司", frozenset({host}))
 
 
-def static(host: str) -> Outcome:
-    body = Proxy.sites[host].encode()
+def static(host: str, page: str | None = None) -> Outcome:
+    body = (page or Proxy.sites[host]).encode()
     return assess_page(
         expected=LICENCE,
         company=None,
@@ -201,6 +205,100 @@ def test_a_script_navigation_to_another_site_files_none_of_its_evidence(
     assert (home.verdict, home.rendered, home.render_error) == ("compliant", True, None)
     assert (home.final_url, home.offsite_redirect) == ("http://www.home.example.cn/home", False)
     assert not list(tmp_path.rglob("away.example.cn.png"))
+
+
+# Without a proxy: the guard proxy resolves names, and refuses this machine's own name.
+
+NAME = loopback_hostname()
+
+
+def direct_page(secret: int) -> str:
+    here = f"{NAME}:{secret}"
+    return (
+        f"<html><body><p>新闻</p>{FOOTER}"
+        f'<img src="http://{here}/img-name"><img src="https://{here}/img-tls">'
+        f'<iframe src="http://{here}/iframe-name"></iframe>'
+        f'<link rel="stylesheet" href="http://{here}/css-name">'
+        f'<script>fetch("http://{here}/fetch-name").catch(() => 0);'
+        f'try {{ new WebSocket("ws://{here}/ws-name"); }} catch (e) {{}}</script>'
+        "</body></html>"
+    )
+
+
+class Site(BaseHTTPRequestHandler):
+    """shop.example.cn, on 127.0.0.1: the guard proxy is told it resolves to a public address."""
+
+    page = ""
+
+    def do_GET(self) -> None:
+        body = Site.page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def direct_web():
+    if NAME is None:
+        pytest.skip("the machine's hostname does not resolve to a local address")
+    secret = ThreadingHTTPServer(("127.0.0.1", 0), Secret)
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    Site.page = direct_page(secret.server_address[1])
+    for server in (secret, site):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield site.server_address[1]
+    for server in (secret, site):
+        server.shutdown()
+
+
+def render_direct(url: str, evidence: Path, **browser: object) -> Outcome:
+    """``url`` rendered with no proxy (the Browser's guard proxy, or none with allow_private)."""
+    host = "shop.example.cn"
+    spider = HomepagesSpider(evidence_dir=str(evidence))
+    spider.crawl_run = SimpleNamespace(run_id=1)
+
+    async def run() -> Outcome:
+        spider.browser = Browser(concurrency=1, timeout=10, **browser)
+        try:
+            return await spider._rendered(url, target(host), static(host, Site.page))
+        finally:
+            await spider.browser.close()
+
+    Secret.seen.clear()
+    return asyncio.run(run())
+
+
+def test_without_a_proxy_a_name_resolving_to_this_machine_is_refused(
+    direct_web: int, tmp_path: Path
+) -> None:
+    async def resolve(host: str, port: int) -> list[str]:  # the made-up site; others: DNS
+        return [PUBLIC] if host == "shop.example.cn" else await system_resolve(host, port)
+
+    async def connect(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if address == PUBLIC:
+            return await open_connection("127.0.0.1", direct_web)
+        return await open_connection(address, port)  # what the guard let through, as it is
+
+    guard = GuardProxy(resolve=resolve, connect=connect)
+    outcome = render_direct("http://shop.example.cn/", tmp_path, guard=guard)
+    assert (outcome.verdict, outcome.rendered, outcome.render_error) == ("compliant", True, None)
+    assert Secret.seen == []
+    assert guard.refused >= 4  # img, https img, iframe, css, fetch, WebSocket: some may merge
+
+
+def test_without_a_proxy_allow_private_lets_chromium_resolve_it(
+    direct_web: int, tmp_path: Path
+) -> None:
+    """The harness is real: with no guard, Chromium resolves the name and reaches the secret."""
+    render_direct(f"http://127.0.0.1:{direct_web}/", tmp_path, allow_private=True)
+    assert {"img-name", "iframe-name", "css-name", "fetch-name"} <= {
+        p.rsplit("/", 1)[-1] for p in Secret.seen
+    }
 
 
 @pytest.mark.parametrize(
