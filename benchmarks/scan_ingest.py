@@ -166,6 +166,11 @@ def failures(runs: list[Run]) -> list[str]:
     return out
 
 
+def false_alarms(runs: list[Run]) -> list[str]:
+    """Every right field a warning still casts doubt on, by variant then licence."""
+    return [f"- {r.variant} / {r.spec}: {key}" for r in runs for key in r.score.warned]
+
+
 def _tables(runs: list[Run], variants) -> list[str]:
     per_variant = {v.name: (v.name,) for v in variants}
     return [*table(runs, GROUPS), "", "Per variant:", "", *table(runs, per_variant)]
@@ -187,6 +192,8 @@ def _report(runs: list[Run], variants, note: str) -> str:
         + "\n".join(_tables(runs, variants))
         + "\n\n## Wrong fields\n\n"
         + ("\n".join(failures(runs)) or "(none)")
+        + "\n\n## Right fields a warning doubts\n\n"
+        + ("\n".join(false_alarms(runs)) or "(none)")
         + "\n"
     )
 

@@ -55,7 +55,7 @@ class Score:
     total: int  # fields in the twin, plus any the scan invented
     wrong: tuple[str, ...]  # field names, with what the scan read
     unnamed: tuple[str, ...]  # wrong fields no warning names
-    warned: tuple[str, ...] = ()  # right text fields a warning names with their value
+    warned: tuple[str, ...] = ()  # right text fields an OCR warning names with their value
 
     @property
     def correct(self) -> int:
@@ -97,11 +97,13 @@ def score(expected: Licence, got: Licence) -> Score:
         return _named(key, warnings)
 
     unnamed = [w for w in wrong if not named(w.split(":")[0])]
-    # a false alarm: a field read right that a warning still casts doubt on (text fields only:
-    # a date or a list of services is not printed in a warning as it is stored)
+    # a false alarm: a field read right that an OCR warning still casts doubt on (text fields
+    # only: a date or a list of services is not printed in a warning as it is stored; the
+    # parser's own warnings, such as a garbled date in the source, are no OCR doubt)
+    doubts = [w for w in warnings if w.startswith("OCR ")]
     warned = [
         k
         for k, v in want.items()
-        if have.get(k) == v and isinstance(v, str) and _named(k, warnings, v)
+        if have.get(k) == v and isinstance(v, str) and _named(k, doubts, v)
     ]
     return Score(len(want.keys() | have.keys()), tuple(wrong), tuple(unnamed), tuple(warned))
