@@ -203,6 +203,7 @@ class HomepagesSpider(scrapy.Spider):
             offsite_redirect=is_offsite(response.url, target.licensed_hosts),
             expected_filing=target.expected,
             rules_off=tuple(sorted(target.rules_off)),
+            scan_styles=self.render == "auto",
         )
         sheets = []
         if self.browser and wants_stylesheets(self.render, outcome.finding):

@@ -132,12 +132,14 @@ def assess_page(
     offsite_redirect: bool,
     expected_filing: Expected | None = None,
     rules_off: Iterable[str] = (),
+    scan_styles: bool = False,
 ) -> Outcome:
     """A page was fetched: classify it, and run the footer check when there is a page to judge.
     ``offsite_redirect`` comes from ``is_offsite``: a licence may list thousands of hosts, too
     many to ship to a check worker with every page. ``expected_filing`` (the host's imported
     filings, None when no export names it) and ``rules_off`` (the licence's switched-off codes)
-    go to the rules."""
+    go to the rules. ``scan_styles``: the render policy will ask whether the page's own styles
+    may hide a shown number (``--render auto``); the answer is ``Outcome.page_styles``."""
     facts = _fetched(url, status, body, offsite_redirect)
     if (status < 400 or status in (401, 403, 429, 503)) and is_challenge(status, body):
         return Outcome("blocked", "anti-bot or WAF challenge page", **facts)
@@ -157,7 +159,7 @@ def assess_page(
             expected_filing=expected_filing,
             rules_off=tuple(rules_off),
         )
-        styles = page_style_risk(body, finding)
+        styles = page_style_risk(body, finding) if scan_styles else None
     except Exception as exc:  # a page that breaks the check still costs its domain one row
         return Outcome("check_error", error_line(exc), **facts)
     return Outcome(finding.verdict, None, finding, page_styles=styles, **facts)

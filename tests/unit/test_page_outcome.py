@@ -26,6 +26,7 @@ def page(
     body: bytes = PAGE,
     content_type: str = "text/html; charset=utf-8",
     url: str = "http://example-shop.cn/",
+    scan_styles: bool = False,
 ):
     return assess_page(
         expected="京B2-20252223",
@@ -36,6 +37,7 @@ def page(
         body=body,
         encoding=None,
         offsite_redirect=is_offsite(url, LICENSED),
+        scan_styles=scan_styles,
     )
 
 
@@ -350,4 +352,5 @@ def test_given_up(errors: list, verdict: str, error: str) -> None:
 def test_the_check_worker_reads_the_page_styles_for_the_render_policy(
     body: bytes, styles: str | None
 ) -> None:
-    assert page(body=body).page_styles == styles
+    assert page(body=body, scan_styles=True).page_styles == styles
+    assert page(body=body).page_styles is None  # --render never/always: not asked
