@@ -11,13 +11,12 @@ import json
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
 from crawler.check.decide import check_page
 from crawler.check.finding import Finding, NumberEvidence
 from crawler.check.rules import Expected
 from crawler.check.rules.common import filing_key, police_key
-from crawler.cli.common import open_db
+from crawler.cli.common import stored_db
 from crawler.licences.numbers import InvalidLicenceNumber, LicenceNumber, parse_number
 from crawler.store.filings import expected_for
 
@@ -68,13 +67,8 @@ def expected_filings(
 
 def _imported(ctx: click.Context, url: str) -> Expected | None:
     """The host's imported filings; no database is no look-up, unless --db named one."""
-    root = ctx.find_root()
-    if (
-        root.get_parameter_source("db") is ParameterSource.DEFAULT
-        and not Path(root.obj["db"]).exists()
-    ):
-        return None
-    return expected_for(open_db(ctx, write=False), url)
+    db = stored_db(ctx)
+    return expected_for(db, url) if db is not None else None
 
 
 def _evidence_line(e: NumberEvidence) -> str:

@@ -28,6 +28,7 @@ from crawler.cli.common import (
     allow_private_option,
     open_db,
     parse_number_arg,
+    stored_db,
     timeout_option,
 )
 from crawler.cli.crawl import checked_proxy, crawl_settings, open_crawl_run
@@ -36,6 +37,7 @@ from crawler.fetch.page_urls import InvalidUrl, PageUrls, page_urls
 from crawler.items import CheckItem
 from crawler.render.rendering import RENDER_MODES
 from crawler.report.text import terminal_text
+from crawler.store.filings import rules_off
 from crawler.store.runs import CrawlOptions, CrawlRun, Target, select_targets
 from spiders.homepages_check import HomepagesCheck
 
@@ -175,7 +177,9 @@ def check(
     else:
         expected = expected_filings(ctx, page.host, None, None)
         hosts = frozenset({page.host})  # a redirect off this host is offsite
-        off = frozenset(DEFAULT_OFF)  # the rules a crawl switches off unless a licence says so
+        # the rules a crawl of this licence switches off: its own switches, else the defaults
+        db = stored_db(ctx)
+        off = rules_off(db, [license_no])[license_no] if db is not None else DEFAULT_OFF
         target = Target(0, license_no, page.host, None, hosts, expected, off, page.urls)
     target = replace(target, company=company or target.company)
     settings = crawl_settings(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from sqlite_utils import Database
 
 from crawler.check.pool import worker_count
@@ -57,6 +59,19 @@ def open_db(ctx: click.Context, *, write: bool = True, create: bool = True) -> D
         ctx.exit(EXIT_USAGE)
     ctx.call_on_close(db.close)  # the last close removes the -wal and -shm files
     return db
+
+
+def stored_db(ctx: click.Context) -> Database | None:
+    """The global ``--db`` for a command that only looks things up in it (imported filings, rule
+    switches): None when the default database does not exist, so no empty file is made; a
+    ``--db`` named on the command line must exist."""
+    root = ctx.find_root()
+    if (
+        root.get_parameter_source("db") is ParameterSource.DEFAULT
+        and not Path(root.obj["db"]).exists()
+    ):
+        return None
+    return open_db(ctx, write=False)
 
 
 def parse_number_arg(text: str) -> str:

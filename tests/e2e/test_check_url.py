@@ -162,3 +162,20 @@ def test_save_stores_a_one_target_run(web, tmp_path: Path) -> None:
         checks = conn.execute("SELECT run_id, host, verdict, final_url FROM checks").fetchall()
     assert runs == [(1, "finished", 1, '{"compliant": 1}')]
     assert checks == [(1, f"compliant.{D}", "compliant", f"http://compliant.{D}/")]
+
+
+def test_without_save_the_licences_rule_switches_still_apply(web, tmp_path: Path) -> None:
+    def rules(result: subprocess.CompletedProcess) -> dict[str, str]:
+        assert result.returncode == 0, result.stderr
+        return {r["code"]: r["status"] for r in json.loads(result.stdout)["rules"]}
+
+    # no database: the crawl's defaults (BIZ001 off unless a licence switches it on)
+    assert rules(check(web, tmp_path, f"compliant.{D}", "--json"))["BIZ001"] == "not_applicable"
+    db = tmp_path / "icpwatch.db"
+    load = icpwatch(tmp_path, "--db", str(db), "licenses", "load", str(REPO / "examples/licenses"))
+    assert load.returncode == 0
+    switched = icpwatch(tmp_path, "--db", str(db), "rules", "on", JING, "BIZ001", "--why", "shop")
+    assert switched.returncode == 0, switched.stderr
+    assert icpwatch(tmp_path, "--db", str(db), "rules", "off", JING, "ICP002").returncode == 0
+    got = rules(check(web, tmp_path, f"compliant.{D}", "--json", db=db))
+    assert got["BIZ001"] != "not_applicable" and got["ICP002"] == "not_applicable"
