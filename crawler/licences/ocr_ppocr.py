@@ -10,6 +10,7 @@ downloaded when a scan is read; its OpenCV is the headless build (no libGL).
 from __future__ import annotations
 
 import functools
+import statistics
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from PIL import Image
 
 DISTRIBUTION = "rapidocr"
+#: Boxes this many times longer than high give the print's slope (their top edge).
+_LONG = 4
 
 
 @functools.cache
@@ -51,9 +54,12 @@ def read_ppocr(page: Image.Image) -> OcrPage:
         raise UnreadableScan(f"PP-OCR could not read a page: {type(exc).__name__} {exc}") from exc
     if out.boxes is None:
         return OcrPage((), ())
-    boxes = []
+    boxes, slopes = [], []
     for points, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
         xs = [round(float(p[0])) for p in points]
         ys = [round(float(p[1])) for p in points]
         boxes.append(((min(xs), min(ys), max(xs), max(ys)), text, float(score) * 100))
-    return page_from_boxes(boxes)
+        (x0, y0), (x1, y1) = points[0], points[1]  # the box's top edge, left to right
+        if x1 - x0 > _LONG * (max(ys) - min(ys)):
+            slopes.append(float(y1 - y0) / float(x1 - x0))
+    return page_from_boxes(boxes, statistics.median(slopes) if slopes else 0.0)

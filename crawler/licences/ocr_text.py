@@ -138,19 +138,25 @@ def page_from_tsv(tsv: str) -> OcrPage:
 _SAME_LINE = 0.5
 
 
-def page_from_boxes(boxes: Iterable[tuple[Box, str, float]]) -> OcrPage:
+def page_from_boxes(boxes: Iterable[tuple[Box, str, float]], slope: float = 0.0) -> OcrPage:
     """A page's lines from an engine that reads text boxes (PP-OCR): (box, text, confidence
     0-100) in any order, grouped into lines top to bottom and each line left to right. Every
     box is its own word: the engine splits boxes where the print has a gap, so they are joined
-    with a space (a label and its value)."""
+    with a space (a label and its value). ``slope`` is how far the print's lines fall per pixel
+    to the right (a photo straightened only roughly): a label and its value further right sit
+    at different heights, and are compared along the line, not across the page."""
+
+    def level(box: Box) -> float:
+        return (box[1] + box[3]) / 2 - slope * (box[0] + box[2]) / 2
+
     rows: list[list[tuple[Box, str, float]]] = []
-    for item in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
+    for item in sorted(boxes, key=lambda b: level(b[0])):
         box = item[0]
         if rows:
             last = rows[-1]
-            centre = statistics.fmean((b[1] + b[3]) / 2 for b, _, _ in last)
+            centre = statistics.fmean(level(b) for b, _, _ in last)
             height = min(box[3] - box[1], min(b[3] - b[1] for b, _, _ in last))
-            if abs((box[1] + box[3]) / 2 - centre) < _SAME_LINE * height:
+            if abs(level(box) - centre) < _SAME_LINE * height:
                 last.append(item)
                 continue
         rows.append([item])

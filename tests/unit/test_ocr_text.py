@@ -127,6 +127,29 @@ def test_page_from_boxes(
     assert sorted(w.text for w in page.words) == sorted(t for _, t, _ in boxes)
 
 
+#: A photographed page whose lines rise to the right (boxes as PP-OCR found them): the value
+#: of 业务种类 sits as close to 法定代表人's row as to its own label's.
+SLANTED = [
+    ((549, 985, 888, 1062), "法定代表人:柴继军", 100.0),
+    ((546, 1057, 710, 1127), "业务种类", 100.0),
+    ((839, 1009, 1706, 1108), "在线数据处理", 100.0),
+    ((548, 1123, 730, 1188), "(服务项目)", 99.6),
+    ((841, 1090, 1434, 1171), "信息服务业务", 100.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("slope", "lines"),
+    [
+        (-0.06, ["法定代表人:柴继军", "业务种类 在线数据处理", "(服务项目) 信息服务业务"]),
+        # level lines assumed: the value joins the row above (what the slope corrects)
+        (0.0, ["法定代表人:柴继军 在线数据处理", "业务种类", "(服务项目) 信息服务业务"]),
+    ],
+)
+def test_boxes_are_grouped_along_the_slope_of_the_print(slope: float, lines: list[str]) -> None:
+    assert list(page_from_boxes(SLANTED, slope).lines) == lines
+
+
 def test_page_from_boxes_keeps_each_box_score_and_line_box() -> None:
     page = page_from_boxes(
         [((600, 100, 900, 150), "杨远熙", 61.0), ((100, 104, 400, 146), "法定代表人:", 99.0)]
