@@ -1,6 +1,7 @@
 """Tier 1 of the check: a cheap byte scan for *anchors*, licence-category tokens (``B2-``), ``证``
-and ``备``. One ``bytes.translate`` maps every interesting byte to a few codes so one
-literal-prefix regex finds all anchors in C; each anchor is then checked on a small window.
+and ``备`` (traditional ``證``, ``備`` too). One ``bytes.translate`` maps every interesting byte to
+a few codes so one literal-prefix regex finds all anchors in C; each anchor is then checked on a
+small window.
 Filings, police filings, the MIIT link (a literal scan for ``mii``) and the company name come from
 this tier. Every pattern is atomic or bounded and every loop capped: work is linear in the page.
 """
@@ -19,24 +20,26 @@ from crawler.check.finding import MAX_ANCHORS, MAX_LINK_HITS, MAX_WINDOWS
 from crawler.licences.numbers import (
     DASHES,
     PROVINCES,
+    TRADITIONAL,
     normalise,
 )
 
 # One bytes.translate maps what starts an anchor (category letters A B a b; lead bytes E5 E8 EF
-# of 备, 证 and full-width forms) to 01, category digits 1-4 and the second bytes of 备, 证 and
-# full-width forms (A4 AF BC) to 02, and separators (whitespace - < & . and the lead bytes of
-# NBSP, dashes and U+3000) to 03. Every anchor then begins with the two-byte literal 01 02,
-# which the regex engine finds with a fast scan (a one-byte prefix would stop ~10,000 times on a
-# typical page); the third byte leaves few false hits, and dispatch looks at the real bytes.
+# of 备, 证, 備, 證 and full-width forms) to 01, category digits 1-4 and the second bytes of 备,
+# 证, full-width forms, 備 and 證 (A4 AF BC 82 AD) to 02, and separators (whitespace - < & . and
+# the lead bytes of NBSP, dashes and U+3000) to 03. Every anchor then begins with the two-byte
+# literal 01 02, which the regex engine finds with a fast scan (a one-byte prefix would stop
+# ~10,000 times on a typical page); the third byte leaves few false hits (！ ） 股 诉 …, a few
+# dozen a page, each dropped after a byte comparison or two), and dispatch looks at the real bytes.
 _SEP_BYTES = b" \t\n\r\f\v-<&.\xc2\xe2\xe3"
 _TR = bytes.maketrans(
-    b"ABab\xe5\xe8\xef" + b"1234\xa4\xaf\xbc" + _SEP_BYTES,
-    b"\x01" * 7 + b"\x02" * 7 + b"\x03" * len(_SEP_BYTES),
+    b"ABab\xe5\xe8\xef" + b"1234\xa4\xaf\xbc\x82\xad" + _SEP_BYTES,
+    b"\x01" * 7 + b"\x02" * 9 + b"\x03" * len(_SEP_BYTES),
 )
-#: B2- / B2<tag / B2&nbsp; / B2－ / 证 / 备 / Ａ Ｂ / ２ after B
-_ANCHOR_RE = re.compile(rb"\x01\x02(?:[\x03\x81\x87\x91-\x94\xa1\xa2]|\x01\x02\x8d)")
-_ZHENG_B = "证".encode()
-_BEI_B = "备".encode()
+#: B2- / B2<tag / B2&nbsp; / B2－ / 证 / 备 / 證 / 備 / Ａ Ｂ / ２ after B
+_ANCHOR_RE = re.compile(rb"\x01\x02(?:[\x03\x81\x87\x89\x91-\x94\x99\xa1\xa2]|\x01\x02\x8d)")
+_ZHENG_B = ("证".encode(), "證".encode())
+_BEI_B = ("备".encode(), "備".encode())
 _LETTERS_B = frozenset(b"ABab")
 _MIIT_NEEDLE = b"mii"  # in every MIIT host: beian.miit.gov.cn, www.miitbeian.gov.cn, miibeian
 #: Literal needles for the footer rules (crawler/check/rules): registry hosts under gov.cn (the
@@ -86,10 +89,13 @@ _RAW_NEW_RE = re.compile(
     + rb"){3}"
 )
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-# What may precede 证 in a label / old-style number (可, 营, ICP in any width), and 备 in a filing,
-# matched on the reversed bytes before the anchor: a match at the anchor, not a search of a window.
+# What may precede 证 in a label / old-style number (可, 营, 營, ICP in any width), and 备 in a
+# filing, matched on the reversed bytes before the anchor: a match at the anchor, not a search of
+# a window.
 _R_GAP = rb"(?>(?:\s+|;psbn&|;061#&|;0ax#&|;88221#&|\xa0\xc2|\x80\x80\xe3|>[^<>]{0,400}<){0,16})"
-_ZHENG_PRE_RE = re.compile(_R_GAP + rb"(?:\xaf\x8f\xe5|\xa5\x90\xe8|pci|\xb0\xbc\xef|\x90\xbd\xef)")
+_ZHENG_PRE_RE = re.compile(
+    _R_GAP + rb"(?:\xaf\x8f\xe5|\xa5\x90\xe8|\x9f\x87\xe7|pci|\xb0\xbc\xef|\x90\xbd\xef)"
+)
 _BEI_PRE_RE = re.compile(_R_GAP + rb"(?:pci|\xb0\xbc\xef|\x90\xbd\xef|\x89\xae\xe5)")
 _MIIT_HOST_RE = re.compile(rb"(?:beian\.miit|miitbeian|miibeian)\.gov\.cn")
 _LINK_TAG_RE = re.compile(rb"<(?:a|area)\s")
@@ -302,12 +308,14 @@ def scan_page(raw: RawPage) -> PageScan:
                 if not pos or b[pos - 1] not in _LETTERS_B:
                     continue
                 pos -= 1
+            elif b[pos + 2] not in (0xA1, 0xA2):  # ！ ） ９, not Ａ Ｂ
+                continue
         elif lead not in _LETTERS_B:
             three = b[pos : pos + 3]
-            if three == _ZHENG_B:
+            if three in _ZHENG_B:
                 if _ZHENG_PRE_RE.match(raw.low[max(0, pos - 300) : pos][::-1]):
                     zheng.append(pos)
-            elif three == _BEI_B and _BEI_PRE_RE.match(raw.low[max(0, pos - 300) : pos][::-1]):
+            elif three in _BEI_B and _BEI_PRE_RE.match(raw.low[max(0, pos - 300) : pos][::-1]):
                 bei.append(pos)
             continue
         if (pos and b[pos - 1] in _ALNUM) or not _RAW_NEW_RE.match(b, pos):
@@ -527,6 +535,9 @@ def literal_hits(hay: bytes, needle: bytes) -> Iterator[int]:
         yield m.start()
 
 
+_TRADITIONAL_OF = {s: t for t, s in TRADITIONAL.items()}
+
+
 @lru_cache(maxsize=256)
 def _company_re(company: str) -> re.Pattern[bytes] | None:
     """Bytes regex for the company name: any width, spaces/tags/entities between characters."""
@@ -535,7 +546,7 @@ def _company_re(company: str) -> re.Pattern[bytes] | None:
         return None
     parts = []
     for ch in name:
-        variants = {ch}
+        variants = {ch, *_TRADITIONAL_OF.get(ch, "")}  # normalise made 網 网: either on the page
         if "!" <= ch <= "~":
             for c in {ch.lower(), ch.upper()}:
                 variants |= {c, chr(ord(c) + 0xFEE0)}  # and the full-width form

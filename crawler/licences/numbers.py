@@ -3,7 +3,8 @@
 A number is either new style, ``[province]category[.category…]-8 digits`` (``京B2-20252223``,
 cross-regional ``B2-20180123``, combined ``A2.B1.B2-20090003``), or old style
 ``province ICP证 digits 号`` (``京ICP证030173号``). Pages and OCR write them with full-width
-characters, odd dashes and spaces; the canonical form is half-width with no spaces.
+characters, odd dashes and spaces, and zh-Hant pages in traditional characters (粵B2-…,
+京ICP證…號); the canonical form is half-width and simplified, with no spaces.
 """
 
 from __future__ import annotations
@@ -20,8 +21,19 @@ PROVINCES = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼�
 #: Every dash-like character seen in footers and OCR output; all mean "-".
 DASHES = "-‐‑‒–—―−－﹣﹘⁃─━"  # not 一: OCR of 一 is a real ideograph far more often
 
+#: Traditional characters read as their simplified form: the 14 province abbreviations that
+#: differ and the words of filings and licence labels (京ICP備…號, 公網安備, 增值電信業務經營許可證,
+#: 互聯網信息服務, 電信與信息服務). Only characters with one simplified form.
+TRADITIONAL = dict(
+    zip(
+        "滬晉遼蘇閩贛魯粵瓊貴雲陝隴寧備號網證電業務經營許聯與",
+        "沪晋辽苏闽赣鲁粤琼贵云陕陇宁备号网证电业务经营许联与",
+        strict=True,
+    )
+)
+_FOLD = {**dict.fromkeys(DASHES.replace("-", ""), "-"), **TRADITIONAL}
 #: One regex pass: str.translate with a dict costs several times more on non-ASCII text.
-_DASH_RE = re.compile("[" + re.escape(DASHES.replace("-", "")) + "]")
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLD)) + "]")
 _SPACE_RE = re.compile(r"\s+")
 
 _PROV = f"[{PROVINCES}]"
@@ -72,9 +84,15 @@ class LicenceNumber:
         return self.canonical
 
 
+def _fold(m: re.Match[str]) -> str:
+    return _FOLD[m.group()]
+
+
 def normalise(text: str) -> str:
-    """NFKC (full-width → half-width, U+3000 → space) and every dash as ``-``."""
-    return _DASH_RE.sub("-", unicodedata.normalize("NFKC", text))
+    """NFKC (full-width → half-width, U+3000 → space), every dash as ``-`` and the
+    :data:`TRADITIONAL` characters simplified, one character for one, so a zh-Hant page gives
+    the numbers and filings a simplified one does."""
+    return _FOLD_RE.sub(_fold, unicodedata.normalize("NFKC", text))
 
 
 def _squash(s: str) -> str:

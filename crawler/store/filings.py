@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -66,7 +65,8 @@ class UnreadableExport(ValueError):
 
 
 def canonical_filing(text: str) -> str:
-    """``京ICP备 12345678号-1`` (any width) → ``京ICP备12345678号-1``. Old filings printed as
+    """``京ICP备 12345678号-1`` (any width, or traditional 粵ICP備…號) → ``京ICP备12345678号-1``,
+    simplified as the check writes what pages show. Old filings printed as
     ``京ICP证030173号`` (what ICP_Query returns for licence holders) are kept as such."""
     m = _FILING_RE.match(_SPACES.sub("", normalise(text)).upper())
     if not m:
@@ -75,7 +75,7 @@ def canonical_filing(text: str) -> str:
 
 
 def canonical_police(text: str) -> str:
-    """``京公网安备 11010502000001 号`` → ``京公网安备11010502000001号``."""
+    """``京公网安备 11010502000001 号`` or ``京公網安備…號`` → ``京公网安备11010502000001号``."""
     m = _POLICE_RE.match(_SPACES.sub("", normalise(text)))
     if not m:
         raise BadFiling(f"{text!r} is not a police filing number (e.g. 京公网安备11010502000001号)")
@@ -104,7 +104,8 @@ class Problem:
 
 
 def _key(name: str) -> str:
-    return re.sub(r"[\s_-]+", "", unicodedata.normalize("NFKC", str(name))).lower()
+    """A field name as the key lists spell it: 備案號 and 备案号, ICP_Filing and icpfiling."""
+    return re.sub(r"[\s_-]+", "", normalise(str(name))).lower()
 
 
 def _pick(fields: dict[str, Any], keys: Iterable[str]) -> str | None:

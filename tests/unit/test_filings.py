@@ -72,10 +72,27 @@ def rows(db_path: Path) -> dict[str, dict]:
         ("粤ＩＣＰ备１２３４５６７８号", "粤ICP备12345678号"),
         ("京icp备12345678", "京ICP备12345678号"),
         ("京ICP证030173号-1", "京ICP证030173号-1"),
+        ("粵ICP備12345678號-1", "粤ICP备12345678号-1"),
+        ("滬ＩＣＰ備 １２３４５６７８ 號", "沪ICP备12345678号"),
+        ("京ICP證030173號", "京ICP证030173号"),
     ],
 )
 def test_filing_numbers_in_any_written_form(text: str, canonical: str) -> None:
     assert canonical_filing(text) == canonical
+
+
+#: Province abbreviations whose traditional form differs (陇 is 甘's alternative).
+TRADITIONAL_PROVINCES = list(
+    zip("滬晉遼蘇閩贛魯粵瓊貴雲陝隴寧", "沪晋辽苏闽赣鲁粤琼贵云陕陇宁", strict=True)
+)
+
+
+@pytest.mark.parametrize(("traditional", "simplified"), TRADITIONAL_PROVINCES)
+def test_traditional_province_is_stored_simplified(traditional: str, simplified: str) -> None:
+    assert canonical_filing(f"{traditional}ICP備12345678號") == f"{simplified}ICP备12345678号"
+    assert canonical_police(f"{traditional}公網安備11010502000001號") == (
+        f"{simplified}公网安备11010502000001号"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "ICP备12345678号", "京ICP备12号", "京B2-20252223", "备案中"])
@@ -84,8 +101,15 @@ def test_what_is_no_filing_number(text: str) -> None:
         canonical_filing(text)
 
 
-def test_police_numbers() -> None:
-    assert canonical_police("京公网安备 11010502000001 号") == "京公网安备11010502000001号"
+@pytest.mark.parametrize(
+    "text",
+    ["京公网安备 11010502000001 号", "京公網安備11010502000001號", "京 公 網 安 備 11010502000001"],
+)
+def test_police_numbers(text: str) -> None:
+    assert canonical_police(text) == "京公网安备11010502000001号"
+
+
+def test_what_is_no_police_number() -> None:
     with pytest.raises(BadFiling):
         canonical_police("京公网安备123")
 
@@ -98,6 +122,15 @@ def test_csv_with_a_header_keeps_the_good_lines_and_names_the_bad() -> None:
     ]
     assert [p.where for p in problems] == ["line 3", "line 4"]
     assert "bad host" in problems[0].reason and "not a filing" in problems[1].reason
+
+
+def test_csv_in_traditional_characters_is_stored_simplified() -> None:
+    text = "域名,備案號,公網安備\na-shop.cn,粵ICP備12345678號-1,粵公網安備44030502000001號\n"
+    records, problems = read_filings(text.encode(), "export.csv")
+    assert [(r.host, r.filing, r.police) for r in records] == [
+        ("a-shop.cn", "粤ICP备12345678号-1", "粤公网安备44030502000001号")
+    ]
+    assert problems == []
 
 
 def test_csv_without_a_header_is_domain_filing_police_and_gbk_reads() -> None:

@@ -140,6 +140,23 @@ VERDICTS = [
     ),
     ("icp-zheng-cross-regional", page("ICP证B2-20180123"), "B2-20180123", "compliant", False),
     ("old-style-kept", page("京ICP证060123号"), "京ICP证060123号", "compliant", False),
+    # zh-Hant pages: traditional province, 證 and 號 read as their simplified forms
+    ("traditional-province", page("粵B2-20090191"), "粤B2-20090191", "compliant", False),
+    ("traditional-old-style", page("京ICP證030173號"), "京ICP证030173号", "compliant", False),
+    (
+        "traditional-prov-icp-zheng",
+        page("粵ICP證B2-20090191號-2"),
+        "粤B2-20090191",
+        "compliant",
+        False,
+    ),
+    (
+        "traditional-after-label",
+        page("增值電信業務經營許可證：遼B2-20100001"),
+        "辽B2-20100001",
+        "compliant",
+        False,
+    ),
     (
         "prov-icp-zheng-on-cross-regional",
         page("苏ICP证B2-20100204"),
@@ -274,6 +291,28 @@ VERDICTS = [
     ),
     ("label-icp-zheng", page("ICP证：见公示"), EXP, "label_only", False),
     ("label-icp-licence", page("ICP经营许可证"), EXP, "label_only", False),
+    (
+        "traditional-label-link",
+        page("<a href='/images/licence.jpg'>增值電信業務經營許可證</a>"),
+        EXP,
+        "label_only",
+        False,
+    ),
+    (
+        "traditional-internet-label",
+        page("<a href='/l.jpg'>互聯網信息服務經營許可證</a>"),
+        EXP,
+        "label_only",
+        False,
+    ),
+    (
+        "traditional-label-image",
+        page("<a href='/cert.html'><img src='/img/icp.png' alt='經營許可證'></a>"),
+        EXP,
+        "label_only",
+        False,
+    ),
+    ("traditional-icp-licence", page("ICP經營證"), EXP, "label_only", False),
     ("label-broken-number", page("增值电信业务经营许可证：京B2-2025222"), EXP, "label_only", False),
     # ---- missing
     ("nothing", page("版权所有 © 2024"), EXP, "missing", False),
@@ -549,6 +588,12 @@ def test_filing_digits_are_not_the_licence_and_are_noted() -> None:
         ("<!-- 京ICP备20252223号 -->", (), ()),
         ("<script>var f='京ICP备20252223号'</script>", (), ()),
         ("<a title='京ICP备20252223号'>备案</a>", (), ()),
+        ("京ICP備20252223號-1", ("京ICP备20252223号-1",), ()),
+        (
+            "粵ICP備<b>16057936</b>號 京公網安備 11010502000000號",
+            ("粤ICP备16057936号",),
+            ("京公网安备11010502000000号",),
+        ),
         ("ICP备案查询", (), ()),
     ],
 )
@@ -593,6 +638,7 @@ def test_miit_link(footer: str, linked: bool) -> None:
         (page("<!-- 北京某某科技有限公司 -->"), "北京某某科技有限公司", False),
         (page("<a title='北京某某科技有限公司'>x</a>"), "北京某某科技有限公司", False),
         (page("北京另一家科技有限公司"), "北京某某科技有限公司", False),
+        (page("北京某某網絡科技有限公司 版權所有"), "北京某某網絡科技有限公司", True),
     ],
 )
 def test_company_shown(html: str, company: str, shown: bool) -> None:
@@ -707,6 +753,16 @@ GBK_PAGE = (
             "gb18030",
             "compliant",
             id="wrong-utf8-hint-falls-back",
+        ),
+        pytest.param(
+            (
+                "<html><head><meta charset='big5'></head><body><p>正文</p><div class='footer'>"
+                "<a href='/l.jpg'>增值電信業務經營許可證</a> 京ICP備20252223號</div></body></html>"
+            ).encode("big5"),
+            None,
+            "big5",
+            "label_only",
+            id="big5-traditional-label",
         ),
         pytest.param(
             plain(f"<p>{EXP}</p>").encode("utf-8"),

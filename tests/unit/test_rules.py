@@ -72,6 +72,12 @@ LIC001 = [
     ),
     ("missing", page("版权所有"), "fail", "verdict missing"),
     ("filing-is-not-licence", page("京ICP备20252223号"), "fail", "verdict missing"),
+    (
+        "traditional-label-only",
+        page("<a href='/lic.jpg'>增值電信業務經營許可證</a>"),
+        "fail",
+        "verdict label_only",
+    ),
     ("needs-render", APP_SHELL, "unknown", "verdict needs_render"),
 ]
 
@@ -82,6 +88,14 @@ ICP001 = [
     ("full-width", page("京ＩＣＰ备１２３４５６７８号"), "pass", "shown"),
     ("spaces", page("京 ICP 备 12345678 号"), "pass", "shown"),
     ("nbsp-entity", page("京ICP备&nbsp;12345678号"), "pass", "shown"),
+    ("traditional", page("京ICP備12345678號"), "pass", "shown"),
+    ("traditional-province", page("粵ICP備<span>1234</span>5678號-1"), "pass", "shown"),
+    (
+        "traditional-image-alt",
+        page("<img src='/icp.png' alt='京ICP備12345678號'>"),
+        "unknown",
+        "alt",
+    ),
     ("in-link", page(f"<a href='{MIIT}'>{FILING}</a>"), "pass", "shown"),
     ("image-alt", page(f"<img src='/icp.png' alt='{FILING}'>"), "unknown", "image's alt"),
     ("image-title", page(f"<img src='/icp.png' title='{FILING}'>"), "unknown", "image's alt"),
@@ -107,6 +121,7 @@ ICP002 = [
     ("link-beside", page(f"{FILING} <a href='{MIIT}'>查询</a>"), "pass", "linked"),
     ("area", page(f"{FILING}<map><area href='{MIIT}' shape='rect'></map>"), "pass", "linked"),
     ("split-filing", page(f"<a href='{MIIT}'>京ICP备<b>1234</b>5678号</a>"), "pass", "linked"),
+    ("traditional", page(f"<a href='{MIIT}'>京ICP備12345678號</a>"), "pass", "linked"),
     (
         "image-alt-filing",
         page(f"<a href='{MIIT}'><img src='i.png' alt='{FILING}'></a>"),
@@ -200,6 +215,15 @@ ICP003 = [
         Expected(FILING),
     ),
     ("split-shown", page("京ICP备<span>1234</span>5678号"), "pass", "expected", Expected(FILING)),
+    ("traditional-shown", page("京ICP備12345678號"), "pass", "expected", Expected(FILING)),
+    ("traditional-expected", page(FILING), "pass", "expected", Expected("京ICP備12345678號")),
+    (
+        "traditional-other-province",
+        page("滬ICP備12345678號"),
+        "fail",
+        "shows 沪ICP备12345678号",
+        Expected(FILING),
+    ),
     ("lower-case-icp", page(FILING), "pass", "expected", Expected("京icp备12345678号")),
     (
         "in-image-alt",
@@ -234,6 +258,7 @@ PSB001 = [
     ("spaced", page("京公网安备 11010502000001号"), "pass", "shown"),
     ("split-over-tags", page("京公网安备<span>11010502</span>000001号"), "pass", "shown"),
     ("full-width-digits", page("京公网安备１１０１０５０２０００００１号"), "pass", "shown"),
+    ("traditional", page("京公網安備11010502000001號"), "pass", "shown"),
     (
         "in-link-with-icon",
         page(f"<a href='{MPS}'><img src='/ghs.png'>{POLICE}</a>"),
@@ -262,6 +287,12 @@ PSB002 = [
         "beian.gov.cn (the older address)",
     ),
     ("older-host-bare", page(f"<a href='http://beian.gov.cn/'>{POLICE}</a>"), "pass", "older"),
+    (
+        "traditional",
+        page(f"<a href='{MPS_NEW}'>粵公網安備44030502000001號</a>"),
+        "pass",
+        "linked to beian.mps.gov.cn",
+    ),
     ("upper-case", page(f"<a href='HTTP://WWW.BEIAN.GOV.CN/'>{POLICE}</a>"), "pass", "older"),
     (
         "split-filing",
@@ -315,6 +346,20 @@ PSB003 = [
     ("no-expected", page(POLICE), "unknown", "no expected public-security", Expected(FILING)),
     ("same", page(POLICE), "pass", f"shows the expected filing {POLICE}", Expected(police=POLICE)),
     ("spaces", page("京公网安备 11010502000001 号"), "pass", "expected", Expected(police=POLICE)),
+    (
+        "traditional",
+        page("京公網安備11010502000001號"),
+        "pass",
+        "expected",
+        Expected(police=POLICE),
+    ),
+    (
+        "traditional-expected",
+        page(POLICE),
+        "pass",
+        "expected",
+        Expected(police="京公網安備11010502000001號"),
+    ),
     (
         "full-width-expected",
         page(POLICE),
@@ -451,6 +496,8 @@ def test_every_rule_has_a_table_with_pass_and_fail() -> None:
     [
         (page("京ICP备<span>1234</span>5678号-2"), "ICP001", ("京ICP备12345678号-2",)),
         (page("京ＩＣＰ备１２３４５６７８号"), "ICP001", (FILING,)),
+        (page("粵ICP備12345678號-2"), "ICP001", ("粤ICP备12345678号-2",)),
+        (page("粵B2-20090191"), "LIC001", ("粵B2-20090191 at /html/body/div",)),
         (page(f"<img alt='{FILING}' src='i.png'>"), "ICP001", (FILING,)),
         (
             page(f"<a href='http://www.miitbeian.gov.cn'>{FILING}</a>"),
@@ -555,6 +602,8 @@ def test_host(href: str, name: str) -> None:
         ("京ICP备12345678号-1", ("京", "12345678")),
         ("京 ICP 备 1234 5678 号", ("京", "12345678")),
         ("京ＩＣＰ备１２３４５６７８号", ("京", "12345678")),
+        ("粵ICP備12345678號-1", ("粤", "12345678")),
+        ("京 ICP 備 1234 5678 號", ("京", "12345678")),
         ("京B2-20252223", None),
         ("ICP备12345678号", None),
     ],
@@ -563,6 +612,13 @@ def test_filing_key(text: str, key) -> None:
     assert filing_key(text) == key
 
 
-def test_police_key() -> None:
-    assert police_key("京公网安备 11010502000001号") == ("京", "11010502000001")
-    assert police_key(FILING) is None
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("京公网安备 11010502000001号", ("京", "11010502000001")),
+        ("粵公網安備44030502000001號", ("粤", "44030502000001")),
+        (FILING, None),
+    ],
+)
+def test_police_key(text: str, key) -> None:
+    assert police_key(text) == key

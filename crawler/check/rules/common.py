@@ -40,7 +40,8 @@ def links_to(links: Iterable[str], *domains: str) -> list[str]:
 
 
 def filing_key(text: str) -> tuple[str, str] | None:
-    """(province, digits) of an ICP filing number in any width or spacing; None if there is none.
+    """(province, digits) of an ICP filing number in any width or spacing, in simplified
+    characters (粵ICP備… is 粤); None if there is none.
 
     The 号 and the site suffix (-1) do not identify the filing: one filing covers several sites.
     """
@@ -49,6 +50,6 @@ def filing_key(text: str) -> tuple[str, str] | None:
 
 
 def police_key(text: str) -> tuple[str, str] | None:
-    """(province, digits) of a public-security filing number; None if there is none."""
+    """(province, digits) of a public-security filing number (京公網安備… too); None if none."""
     m = _POLICE_KEY_RE.search(normalise(text))
     return (m.group(1), _SPACES_RE.sub("", m.group(2))) if m else None
