@@ -39,8 +39,9 @@ from crawler.check.parse import (
     parse_marked,
     text_fractions,
 )
+from crawler.check.rule_needles import rule_needles
 from crawler.check.rules import Expected, PageFacts, apply_rules
-from crawler.check.scan import PageScan, RawPage, rule_needles, scan_page, shows_company
+from crawler.check.scan import PageScan, RawPage, scan_page, shows_company
 from crawler.check.signals import _render_signals
 from crawler.licences.numbers import (
     LicenceNumber,

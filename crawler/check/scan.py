@@ -3,7 +3,8 @@ and ``备`` (traditional ``證``, ``備`` too). One ``bytes.translate`` maps eve
 a few codes so one literal-prefix regex finds all anchors in C; each anchor is then checked on a
 small window.
 Filings, police filings, the MIIT link (a literal scan for ``mii``) and the company name come from
-this tier. Every pattern is atomic or bounded and every loop capped: work is linear in the page.
+this tier; the other footer rules' needles are rule_needles.py's. Every pattern is atomic or
+bounded and every loop capped: work is linear in the page.
 """
 
 from __future__ import annotations
@@ -42,22 +43,7 @@ _ZHENG_B = ("证".encode(), "證".encode())
 _BEI_B = ("备".encode(), "備".encode())
 _LETTERS_B = frozenset(b"ABab")
 _MIIT_NEEDLE = b"mii"  # in every MIIT host: beian.miit.gov.cn, www.miitbeian.gov.cn, miibeian
-#: Literal needles for the footer rules (crawler/check/rules): registry hosts under gov.cn (the
-#: police filing system, business-licence 亮照 badges) and the business licence named in text or
-#: an image. Each is one bytes.find pass (~0.5 ns a byte); every hit is checked on its own tag.
-_GOV_NEEDLE = b"gov.cn"
-_BIZ_TEXT_NEEDLE = "营业执照".encode()
-_BIZ_IMAGE_NEEDLES = (b"yyzz", b"licen")  # yyzz.jpg, business_license.png, alt="license"
-MAX_BIZ_EVIDENCE = 3  # business-licence evidence kept: one is enough for BIZ001
-#: The host name before "gov.cn", matched on the reversed bytes: "www.beian." for www.beian.gov.cn.
-_HOST_TAIL_RE = re.compile(rb"[a-z0-9.-]{0,60}")
-_MPS_HOST_RE = re.compile(rb"(?:^|\.)beian\.(?:mps\.)?$")
-_BIZ_HOST_RE = re.compile(rb"(?:^|\.)(?:(?:gsxt|sgs|hd315|[a-z0-9-]*aic)\.$|scjgj[a-z0-9-]*\.)")
-_IMG_TAG_RE = re.compile(rb"<img\s")
-#: An image naming the telecom licence (icp_license.jpg, alt="经营许可证") is not the business
-#: licence.
-_TELECOM_IMAGE_RE = re.compile(rb"icp|\xe8\xae\xb8\xe5\x8f\xaf\xe8\xaf\x81")  # icp, 许可证
-
+IMG_TAG_RE = re.compile(rb"<img\s")
 #: Spaces, entities and tags between the parts of a number: atomic and bounded, and a tag ends
 #: at the next "<", so no anchor rescans what the one before it scanned.
 _B_GAP = rb"(?>(?:\s+|&nbsp;|&#160;|&#xa0;|&#12288;|\xc2\xa0|\xe3\x80\x80|<[^<>]{0,400}>){0,16})"
@@ -98,7 +84,7 @@ _ZHENG_PRE_RE = re.compile(
 )
 _BEI_PRE_RE = re.compile(_R_GAP + rb"(?:pci|\xb0\xbc\xef|\x90\xbd\xef|\x89\xae\xe5)")
 _MIIT_HOST_RE = re.compile(rb"(?:beian\.miit|miitbeian|miibeian)\.gov\.cn")
-_LINK_TAG_RE = re.compile(rb"<(?:a|area)\s")
+LINK_TAG_RE = re.compile(rb"<(?:a|area)\s")
 _HREF_RE = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 _SENTINEL = "\ue002"
@@ -251,7 +237,7 @@ def capped(items: list[int], cap: int, what: str, notes: list[str]) -> list[int]
     return items[:half] + items[-half:]
 
 
-def _window(b: bytes, pos: int, before: int, after: int) -> tuple[str, int]:
+def window(b: bytes, pos: int, before: int, after: int) -> tuple[str, int]:
     """Normalised text around ``pos`` (tags dropped) and the index of ``pos`` in it."""
     chunk = b[max(0, pos - before) : pos] + _SENTINEL_B + b[pos : pos + after]
     text = normalise(html.unescape(strip_tags(chunk.decode("utf-8", "ignore"))))
@@ -329,107 +315,12 @@ def scan_page(raw: RawPage) -> PageScan:
         if n == MAX_LINK_HITS:
             raw.notes.append(f"more than {MAX_LINK_HITS} MIIT host names: the rest not checked")
             break
-        href = _link_href(raw, pos)
+        href = link_href(raw, pos)
         if href is not None:
             if not out.miit_link:
                 out.miit_link, out.miit_href = True, href
             out.links.append(href)  # every MIIT link: a retired host may follow a current one
     return out
-
-
-def rule_needles(raw: RawPage, out: PageScan, *, police: bool, business: bool) -> None:
-    """The rules' literal needles, run only for the rules that read them: links to the police
-    filing system when a police filing is shown (PSB002), business-licence evidence unless BIZ001
-    is switched off for the licence (most licensees are not e-commerce operators)."""
-    if police or business:
-        _registry_links(raw, out, business)
-    if business and not out.business_licence:
-        _business_licence(raw, out)
-
-
-def _finds(hay: bytes, needle: bytes, cap: int) -> Iterator[int]:
-    """The first ``cap`` positions of ``needle`` (bytes.find: one literal pass in C)."""
-    pos = hay.find(needle)
-    while pos != -1 and cap > 0:
-        yield pos
-        cap -= 1
-        pos = hay.find(needle, pos + 1)
-
-
-def _registry_links(raw: RawPage, out: PageScan, business: bool = True) -> None:
-    """Links to the police filing system (beian.mps.gov.cn, beian.gov.cn) and to business-licence
-    hosts (gsxt.gov.cn, scjgj…, sgs.gov.cn, …aic.gov.cn, hd315.gov.cn): a literal scan for
-    "gov.cn", then the host name before each hit, read backwards from it."""
-    low = raw.low
-    examined = 0
-    for pos in _finds(low, _GOV_NEEDLE, MAX_ANCHORS):
-        examined += 1
-        host = _HOST_TAIL_RE.match(low[max(0, pos - 60) : pos][::-1])
-        name = host.group()[::-1] if host else b""
-        mps = _MPS_HOST_RE.search(name) is not None
-        biz = business and not mps and _BIZ_HOST_RE.search(name) is not None
-        if not (mps or biz):
-            continue
-        href = _link_href(raw, pos)
-        if href is not None:
-            if len(out.links) < MAX_LINK_HITS:
-                out.links.append(href)
-            if biz:
-                _biz(out, f"link {href}")
-        elif biz and raw.hidden_context(pos) == "attribute":
-            lt = raw.tag_start(pos)
-            if _IMG_TAG_RE.match(low, lt):
-                _biz(out, "image " + _tag_text(raw, lt))
-    if examined == MAX_ANCHORS:
-        raw.notes.append(f"{MAX_ANCHORS} gov.cn host names examined: the rest not checked")
-
-
-def _business_licence(raw: RawPage, out: PageScan) -> None:
-    """营业执照 in the page text or an image/link attribute, else an image named yyzz / license."""
-    low = raw.low
-    for pos in _finds(low, _BIZ_TEXT_NEEDLE, MAX_LINK_HITS):
-        where = raw.hidden_context(pos)
-        if where is None:
-            text, idx = _window(raw.b, pos, 60, 60)
-            # The window may start or end inside a tag: keep only the text around the hit.
-            before = text[max(0, idx - 24) : idx].rpartition(">")[2]
-            after = text[idx : idx + 36].partition("<")[0]
-            _biz(out, "text " + SPACE_RE.sub(" ", before + after).strip())
-        elif where == "attribute":
-            lt = raw.tag_start(pos)
-            if _IMG_TAG_RE.match(low, lt):
-                _biz(out, "image " + _tag_text(raw, lt))
-            elif _LINK_TAG_RE.match(low, lt):
-                _biz(out, "link " + _tag_text(raw, lt))
-        if len(out.business_licence) >= MAX_BIZ_EVIDENCE:
-            return
-    for needle in _BIZ_IMAGE_NEEDLES:
-        if out.business_licence:
-            return
-        for pos in _finds(low, needle, MAX_LINK_HITS):
-            # The cheap question first: most hits (licence comments in scripts) are in no <img>.
-            lt = raw.tag_start(pos)
-            if lt == -1 or not _IMG_TAG_RE.match(low, lt):
-                continue
-            if raw.hidden_context(pos) != "attribute":  # an <img> written by a script
-                continue
-            end = low.find(b">", pos, pos + 2000)
-            if not _TELECOM_IMAGE_RE.search(low, lt, end if end != -1 else pos + 200):
-                _biz(out, "image " + _tag_text(raw, lt))
-                return
-
-
-def _biz(out: PageScan, evidence: str) -> None:
-    if len(out.business_licence) < MAX_BIZ_EVIDENCE and evidence not in out.business_licence:
-        out.business_licence.append(evidence)
-
-
-def _tag_text(raw: RawPage, lt: int) -> str:
-    """The tag starting at ``lt``, decoded, spaces collapsed, at most 120 characters."""
-    end = raw.b.find(b">", lt, lt + 2000)
-    tag = raw.b[lt : end + 1 if end != -1 else lt + 200].decode("utf-8", "replace")
-    tag = SPACE_RE.sub(" ", html.unescape(tag))
-    return tag if len(tag) <= 120 else tag[:119] + "…"
 
 
 def _anchors(t: bytes, notes: list[str]) -> list[int]:
@@ -467,7 +358,7 @@ def _miit_hosts(low: bytes) -> Iterator[int]:
 
 def _zheng(raw: RawPage, pos: int, marks: list[int]) -> None:
     """证 that ends a licence label or an old-style number (京ICP证…) is a candidate."""
-    text, idx = _window(raw.b, pos, 400, 200)
+    text, idx = window(raw.b, pos, 400, 200)
     if any(True for _ in _covering(LABEL_RE, text, idx)):
         marks.append(pos)
         return
@@ -482,7 +373,7 @@ def _zheng(raw: RawPage, pos: int, marks: list[int]) -> None:
 
 def _bei(raw: RawPage, pos: int, out: PageScan) -> None:
     """备 in an ICP filing or a police filing shown in the page text."""
-    text, idx = _window(raw.b, pos, 400, 300)
+    text, idx = window(raw.b, pos, 400, 300)
     found = [(_filing(f), out.filings) for f in _covering(_FILING_RE, text, idx)]
     found += [(_police(f), out.police) for f in _covering(_POLICE_RE, text, idx)]
     if found and raw.hidden_context(pos) is None:
@@ -496,7 +387,7 @@ def _bei(raw: RawPage, pos: int, out: PageScan) -> None:
 def _image_bei(raw: RawPage, pos: int, out: PageScan) -> None:
     """A filing in an <img> alt/title (the image probably shows it): kept apart, for the rules."""
     lt = raw.tag_start(pos)
-    if not _IMG_TAG_RE.match(raw.low, lt):
+    if not IMG_TAG_RE.match(raw.low, lt):
         return
     chunk = raw.b[max(lt, pos - 400) : pos] + _SENTINEL_B + raw.b[pos : pos + 120]
     text = normalise(html.unescape(chunk.decode("utf-8", "ignore")))
@@ -509,11 +400,11 @@ def _image_bei(raw: RawPage, pos: int, out: PageScan) -> None:
             bucket.append(value)
 
 
-def _link_href(raw: RawPage, pos: int) -> str | None:
+def link_href(raw: RawPage, pos: int) -> str | None:
     """The href of the <a>/<area> tag that ``pos`` sits in (not in a comment or script)."""
     low = raw.low
     lt = raw.tag_start(pos)
-    if lt == -1 or not _LINK_TAG_RE.match(low, lt):
+    if lt == -1 or not LINK_TAG_RE.match(low, lt):
         return None
     h = low.rfind(b"href", lt, pos)  # the href that holds pos starts before it
     m = _HREF_RE.match(raw.b, h) if h != -1 else None
