@@ -150,16 +150,15 @@ def page_from_boxes(boxes: Iterable[tuple[Box, str, float]], slope: float = 0.0)
         return (box[1] + box[3]) / 2 - slope * (box[0] + box[2]) / 2
 
     rows: list[list[tuple[Box, str, float]]] = []
+    total = lowest = 0.0  # the last row's sum of levels and its lowest box: one pass, linear
     for item in sorted(boxes, key=lambda b: level(b[0])):
-        box = item[0]
-        if rows:
-            last = rows[-1]
-            centre = statistics.fmean(level(b) for b, _, _ in last)
-            height = min(box[3] - box[1], min(b[3] - b[1] for b, _, _ in last))
-            if abs(level(box) - centre) < _SAME_LINE * height:
-                last.append(item)
-                continue
+        at, height = level(item[0]), item[0][3] - item[0][1]
+        if rows and abs(at - total / len(rows[-1])) < _SAME_LINE * min(height, lowest):
+            rows[-1].append(item)
+            total, lowest = total + at, min(lowest, height)
+            continue
         rows.append([item])
+        total, lowest = at, height
     lines: list[str] = []
     words: list[OcrWord] = []
     line_boxes: list[Box] = []
